@@ -1,0 +1,1 @@
+export type { Rng } from './rng.js';
