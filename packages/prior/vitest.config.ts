@@ -1,7 +1,3 @@
-import { defineConfig } from 'vitest/config';
+import { packageTestConfig } from '../../vitest.shared.js';
 
-export default defineConfig({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
-  test: { setupFiles: ['../../vitest.setup.ts'], testTimeout: 60_000, hookTimeout: 60_000 },
-});
+export default packageTestConfig();
