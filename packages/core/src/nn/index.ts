@@ -1,2 +1,2 @@
-export { Module, ModuleList } from './module.js';
 export type { Parameter, TorchLayout } from './module.js';
+export { Module, ModuleList } from './module.js';

@@ -77,7 +77,7 @@ export class ModuleList<M extends Module> extends Module {
 
   constructor(items: M[]) {
     super();
-    items.forEach((item, index) => this.addModule(String(index), item));
+    for (const [index, item] of items.entries()) this.addModule(String(index), item);
     this.items = items;
   }
 
@@ -87,12 +87,18 @@ export class ModuleList<M extends Module> extends Module {
 
   at(index: number): M {
     const item = this.items[index];
-    if (item === undefined) throw new RangeError(`ModuleList index ${index} out of range [0, ${this.items.length})`);
+    if (item === undefined)
+      throw new RangeError(`ModuleList index ${index} out of range [0, ${this.items.length})`);
     return item;
   }
 }
 
-function assertFreeName(name: string, parameters: Map<string, unknown>, children: Map<string, unknown>): void {
+function assertFreeName(
+  name: string,
+  parameters: Map<string, unknown>,
+  children: Map<string, unknown>,
+): void {
   if (name === '' || name.includes('.')) throw new Error(`Invalid parameter or module name "${name}"`);
-  if (parameters.has(name) || children.has(name)) throw new Error(`Duplicate parameter or module name "${name}"`);
+  if (parameters.has(name) || children.has(name))
+    throw new Error(`Duplicate parameter or module name "${name}"`);
 }
