@@ -1,1 +1,12 @@
-export {};
+export type { AdamWOptions } from './adamw.js';
+export { AdamW } from './adamw.js';
+export type { ClippedGradients } from './clip-grad-norm.js';
+export { clipGradNorm } from './clip-grad-norm.js';
+export type { EMAOptions } from './ema.js';
+export { EMA } from './ema.js';
+export type { Gradients } from './gradients.js';
+export type { ParameterSource } from './named-variables.js';
+export type { TrainStepOptions } from './train-step.js';
+export { trainStep } from './train-step.js';
+export type { WarmupCosineScheduleConfig } from './warmup-cosine-schedule.js';
+export { warmupCosineSchedule } from './warmup-cosine-schedule.js';
