@@ -93,7 +93,7 @@ describe('writeEmbeddingShards / readEmbeddingShards', () => {
     const expected = await rowsOf(written, 'imageEmbeds');
     const actual = await rowsOf(read, 'imageEmbeds');
     expect(actual).not.toEqual(expected);
-    actual.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 2));
+    for (const [i, v] of actual.entries()) expect(v).toBeCloseTo(expected[i]!, 2);
     for (const b of [...written, ...read]) disposeEmbeddingBatch(b);
   });
 
