@@ -1,1 +1,17 @@
-export {};
+export { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from './float16.js';
+export { getStateDict } from './get-state-dict.js';
+export type { LoadStateDictOptions, LoadStateDictResult } from './load-state-dict.js';
+export { loadStateDict } from './load-state-dict.js';
+export { loadModuleWeights, saveModuleWeights } from './module-weights.js';
+export type { ParseSafetensorsOptions, Safetensors } from './parse-safetensors.js';
+export { parseSafetensors } from './parse-safetensors.js';
+export type { Int64Mode, SafetensorsDtype } from './safetensors-dtype.js';
+export { SAFETENSORS_DTYPES } from './safetensors-dtype.js';
+export { loadSafetensorsFile, saveSafetensorsFile } from './safetensors-file.js';
+export type { SafetensorsFromTensorsOptions } from './safetensors-from-tensors.js';
+export { safetensorsFromTensors } from './safetensors-from-tensors.js';
+export { serializeSafetensors } from './serialize-safetensors.js';
+export type { StateDict, TensorData, TensorValues } from './tensor-data.js';
+export { tensorsFromSafetensors } from './tensors-from-safetensors.js';
+export type { StoredDtypes } from './tf-values.js';
+export { writeFileAtomic } from './write-file-atomic.js';
