@@ -46,6 +46,18 @@ describe('checkGradients', () => {
     x.dispose();
   });
 
+  test('does not turn rounding noise on an exactly-zero gradient into a failure', () => {
+    // softmax is shift-invariant, so the gradient for the shift is exactly 0
+    const x = tf.tensor1d([0.3, -1.2, 2.0, 0.7, 1.5, -0.4, 0.9, 1.1]);
+    const shift = tf.tensor1d([0.25]);
+    const r = tf.tensor1d([3, -2, 5, 1, -4, 2, 0.5, -1]);
+    const fn = ([a, s]: tf.Tensor[]) => tf.sum(tf.mul(tf.softmax(tf.add(a!, s!)), r)) as tf.Scalar;
+    expect(checkGradients(fn, [x, shift], { tolerance: 1e-2 })).toBeLessThan(1e-2);
+    // with no floor at all, the same noise is a large relative error
+    expect(checkGradients(fn, [x, shift], { floor: 0, relativeFloor: 0 })).toBeGreaterThan(1e-2);
+    tf.dispose([x, shift, r]);
+  });
+
   test('samples at most maxEntries entries of a large input', () => {
     const x = tf.randomNormal([1000], 0, 1, 'float32', 1);
     let calls = 0;
