@@ -1,0 +1,88 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Module } from '../nn/module.js';
+import type { Rng } from '../random/rng.js';
+import { assertLastDim, assertPositiveInteger, assertRank } from './check-shape.js';
+import { biasBound, kaimingUniformBound, resolveRng, uniformInit } from './init.js';
+
+export interface Conv2dOptions {
+  /** Default 1. */
+  stride?: number;
+  /**
+   * A number pads every spatial side with that many zeros, like PyTorch (default 0).
+   * 'same' (stride 1 only, as in PyTorch) and 'valid' are also accepted.
+   */
+  padding?: number | 'same' | 'valid';
+  /** Default true. */
+  bias?: boolean;
+  /** Default: the global generator. */
+  rng?: Rng;
+}
+
+/** `torch.nn.Conv2d` on NHWC input; the weight is stored HWIO (layout 'conv2d'). */
+export class Conv2d extends Module {
+  readonly weight: tf.Variable; // [k, k, in, out]
+  readonly bias: tf.Variable | undefined; // [out]
+  readonly stride: number;
+  readonly padding: number | 'same' | 'valid';
+
+  constructor(
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernelSize: number,
+    options: Conv2dOptions = {},
+  ) {
+    super();
+    assertPositiveInteger('Conv2d', 'inChannels', inChannels);
+    assertPositiveInteger('Conv2d', 'outChannels', outChannels);
+    assertPositiveInteger('Conv2d', 'kernelSize', kernelSize);
+    this.stride = options.stride ?? 1;
+    assertPositiveInteger('Conv2d', 'stride', this.stride);
+    this.padding = options.padding ?? 0;
+    const padding = this.padding;
+    if (padding === 'same') {
+      if (this.stride !== 1)
+        throw new Error(`Conv2d: padding 'same' needs stride 1, got stride ${this.stride}`);
+    } else if (padding !== 'valid' && !(Number.isInteger(padding) && padding >= 0)) {
+      throw new Error(
+        `Conv2d: padding must be a non-negative integer, 'same' or 'valid', got ${String(padding)}`,
+      );
+    }
+    const rng = resolveRng(options.rng);
+    const fanIn = inChannels * kernelSize * kernelSize;
+    const torchShape = [outChannels, inChannels, kernelSize, kernelSize];
+    this.weight = tf.tidy(() =>
+      this.addParameter(
+        'weight',
+        uniformInit(rng, torchShape, kaimingUniformBound(fanIn), [2, 3, 1, 0]),
+        'conv2d',
+      ),
+    );
+    this.bias =
+      options.bias === false
+        ? undefined
+        : tf.tidy(() => this.addParameter('bias', uniformInit(rng, [outChannels], biasBound(fanIn))));
+  }
+
+  /** [B, H, W, in] -> [B, H', W', out] */
+  apply(x: tf.Tensor): tf.Tensor {
+    assertRank('Conv2d', x, 4, `[B, H, W, ${this.inChannels}]`);
+    assertLastDim('Conv2d', x, this.inChannels, 'channels');
+    return tf.tidy(() => {
+      let input = x as tf.Tensor4D;
+      let pad: 'same' | 'valid' = 'valid';
+      if (this.padding === 'same') pad = 'same';
+      else if (typeof this.padding === 'number' && this.padding > 0) {
+        const p = this.padding;
+        input = tf.pad(input, [
+          [0, 0],
+          [p, p],
+          [p, p],
+          [0, 0],
+        ]);
+      }
+      let y: tf.Tensor = tf.conv2d(input, this.weight as tf.Tensor4D, this.stride, pad);
+      if (this.bias !== undefined) y = tf.add(y, this.bias);
+      return y;
+    });
+  }
+}
