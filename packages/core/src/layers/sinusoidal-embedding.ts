@@ -39,7 +39,8 @@ export function sinusoidalEmbedding(
       `sinusoidalEmbedding: dim ${dim} is too small for downscaleFreqShift ${downscaleFreqShift} (need floor(dim / 2) > shift)`,
     );
   }
-  // Frequencies in float64, then rounded once to float32, as the reference computes them.
+  // Frequencies in float64, rounded once to float32 (the PyTorch references compute them in float32,
+  // so an entry can differ from theirs in the last bit).
   const freqs = new Float32Array(half);
   for (let i = 0; i < half; i++)
     freqs[i] = Math.exp((-Math.log(maxPeriod) * i) / (half - downscaleFreqShift));
