@@ -27,6 +27,7 @@ export function toTfValues(
     case 'float32':
       return data instanceof Float32Array ? data.slice() : Float32Array.from(data, Number);
     case 'int32':
+      if (data instanceof Int32Array) return data.slice();
       return data instanceof BigInt64Array ? bigintsToInt32(data, name) : Int32Array.from(data);
     case 'bool':
       return data instanceof BigInt64Array ? Uint8Array.from(data, Number) : Uint8Array.from(data);
@@ -43,11 +44,11 @@ export async function readTensorData(
   const values = await tensor.data();
   switch (tensor.dtype) {
     case 'float32':
-      return { dtype: dtypes.floatDtype ?? 'F32', shape, data: Float32Array.from(values as Float32Array) };
+      return { dtype: dtypes.floatDtype ?? 'F32', shape, data: (values as Float32Array).slice() };
     case 'int32':
-      return { dtype: dtypes.intDtype ?? 'I32', shape, data: Int32Array.from(values as Int32Array) };
+      return { dtype: dtypes.intDtype ?? 'I32', shape, data: (values as Int32Array).slice() };
     case 'bool':
-      return { dtype: 'BOOL', shape, data: Uint8Array.from(values as Uint8Array) };
+      return { dtype: 'BOOL', shape, data: (values as Uint8Array).slice() };
     default:
       throw new Error(`tensor "${name}": dtype ${tensor.dtype} cannot be stored in safetensors`);
   }
