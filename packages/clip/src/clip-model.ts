@@ -111,7 +111,7 @@ export class CLIPModel extends Module {
       'text_projection',
       new Linear(c.text_config.hidden_size, p, { bias: false, rng }),
     );
-    this.logit_scale = this.addParameter('logit_scale', tf.scalar(c.logit_scale_init_value));
+    this.logit_scale = tf.tidy(() => this.addParameter('logit_scale', tf.scalar(c.logit_scale_init_value)));
     if (init === 'clip') initCLIPWeights(this, c, options.rng ?? defaultRng());
   }
 
@@ -153,9 +153,21 @@ export class CLIPModel extends Module {
         'CLIPModel: expected a non-empty array of strings, an array of id arrays, or an int32 tensor [B, T]',
       );
     }
-    const batch = text.every((row) => typeof row === 'string')
-      ? this.encodeStrings(text as readonly string[])
-      : this.padIds(text as readonly (readonly number[])[]);
+    text.forEach((row, r) => {
+      if (typeof row !== 'string' && !Array.isArray(row)) {
+        throw new Error(
+          `CLIPModel: text[${r}] must be a string or a non-empty array of ids, got ${describe(row)}`,
+        );
+      }
+    });
+    const strings = text.filter((row) => typeof row === 'string').length;
+    if (strings > 0 && strings < text.length) {
+      throw new Error('CLIPModel: texts mix strings and id arrays; pass one kind');
+    }
+    const batch =
+      strings > 0
+        ? this.encodeStrings(text as readonly string[])
+        : this.padIds(text as readonly (readonly number[])[]);
     return tf.tidy(() => ({
       ids: tf.tensor2d(batch.ids, batch.shape, 'int32'),
       attentionMask: tf.tensor2d(batch.attentionMask, batch.shape, 'float32'),
@@ -274,7 +286,7 @@ export class CLIPModel extends Module {
     const context = this.contextLength;
     const padId = this.tokenizer?.endId ?? eos ?? 0;
     rows.forEach((row, r) => {
-      if (!Array.isArray(row) || row.length === 0) {
+      if (row.length === 0) {
         throw new Error(
           `CLIPModel: text[${r}] must be a string or a non-empty array of ids, got ${describe(row)}`,
         );

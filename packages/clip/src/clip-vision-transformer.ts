@@ -22,7 +22,7 @@ export class CLIPVisionEmbeddings extends Module {
   ) {
     super();
     const { hidden_size: d, patch_size: p, num_channels: c } = config;
-    this.class_embedding = this.addParameter('class_embedding', tf.tensor(rng.normal(d), [d]));
+    this.class_embedding = tf.tidy(() => this.addParameter('class_embedding', tf.tensor(rng.normal(d), [d])));
     this.patch_embedding = this.addModule(
       'patch_embedding',
       new Conv2d(c, d, p, { stride: p, padding: 'valid', bias: false, rng }),
