@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { addNoise } from './add-noise.js';
-import type { BetaScheduleConfig } from './beta-schedule.js';
 import type { Timesteps } from './extract.js';
 import { inferenceTimesteps, TIMESTEP_SPACINGS, type TimestepSpacing } from './inference-timesteps.js';
-import { NoiseSchedule } from './noise-schedule.js';
+import { NoiseSchedule, type NoiseScheduleConfig } from './noise-schedule.js';
 import type { Scheduler, SchedulerOutput, StepOptions } from './scheduler.js';
 import {
   type PredictionConfig,
@@ -14,7 +13,7 @@ import {
 import { bool, integerAtLeast, numberIn, oneOf } from './validate.js';
 
 /** DDIMScheduler's configuration; plain JSON, defaults as in diffusers. */
-export interface DDIMSchedulerConfig extends BetaScheduleConfig, PredictionConfig {
+export interface DDIMSchedulerConfig extends NoiseScheduleConfig, PredictionConfig {
   /** Use abar = 1 before the first timestep (else abar_0). Default true. */
   setAlphaToOne?: boolean;
   /** Added to `leading` timesteps (Stable Diffusion uses 1). Default 0. */
@@ -43,7 +42,7 @@ export class DDIMScheduler implements Scheduler<Required<DDIMSchedulerConfig>, D
   private readonly finalAlphaCumprod: number;
 
   constructor(config: DDIMSchedulerConfig = {}) {
-    this.schedule = new NoiseSchedule(config);
+    this.schedule = new NoiseSchedule({ ...config, precision: config.precision ?? 'float32' });
     this.config = {
       ...this.schedule.config,
       ...resolvePredictionConfig(config),

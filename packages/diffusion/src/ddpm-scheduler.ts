@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { addNoise } from './add-noise.js';
-import type { BetaScheduleConfig } from './beta-schedule.js';
 import type { Timesteps } from './extract.js';
 import { inferenceTimesteps, TIMESTEP_SPACINGS, type TimestepSpacing } from './inference-timesteps.js';
-import { NoiseSchedule } from './noise-schedule.js';
+import { NoiseSchedule, type NoiseScheduleConfig } from './noise-schedule.js';
 import type { Scheduler, SchedulerOutput, StepOptions } from './scheduler.js';
 import {
   learnedStd,
@@ -30,7 +29,7 @@ export const DDPM_VARIANCE_TYPES: readonly DDPMVarianceType[] = [
 ];
 
 /** DDPMScheduler's configuration; plain JSON, defaults as in diffusers. */
-export interface DDPMSchedulerConfig extends BetaScheduleConfig, PredictionConfig {
+export interface DDPMSchedulerConfig extends NoiseScheduleConfig, PredictionConfig {
   /** Default `'fixed_small'`. */
   varianceType?: DDPMVarianceType;
   /** Default `'leading'`. */
@@ -48,7 +47,7 @@ export class DDPMScheduler implements Scheduler<Required<DDPMSchedulerConfig>> {
   private numInferenceSteps: number | null = null;
 
   constructor(config: DDPMSchedulerConfig = {}) {
-    this.schedule = new NoiseSchedule(config);
+    this.schedule = new NoiseSchedule({ ...config, precision: config.precision ?? 'float32' });
     this.config = {
       ...this.schedule.config,
       ...resolvePredictionConfig(config),

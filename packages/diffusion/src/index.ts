@@ -14,7 +14,12 @@ export type { TimestepSpacing } from './inference-timesteps.js';
 export { inferenceTimesteps, TIMESTEP_SPACINGS } from './inference-timesteps.js';
 export type { DiffusionLossOptions, LossType } from './loss.js';
 export { diffusionLoss, LOSS_TYPES } from './loss.js';
-export { NoiseSchedule } from './noise-schedule.js';
+export type {
+  NoiseScheduleConfig,
+  ResolvedNoiseScheduleConfig,
+  SchedulePrecision,
+} from './noise-schedule.js';
+export { NoiseSchedule, SCHEDULE_PRECISIONS } from './noise-schedule.js';
 export type { P2LossWeightOptions } from './p2-loss-weight.js';
 export { p2LossWeight } from './p2-loss-weight.js';
 export type { DenoiseFn, SampleOptions, SampleProgress } from './sample.js';

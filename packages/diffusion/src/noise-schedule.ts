@@ -4,13 +4,32 @@ import {
   type ResolvedBetaScheduleConfig,
   resolveBetaScheduleConfig,
 } from './beta-schedule.js';
+import { oneOf } from './validate.js';
 
 /**
- * A diffusion process's per-timestep constants, all float64 and indexed by training timestep:
+ * `float64` keeps every constant in double precision (DALLE2-pytorch); `float32` rounds the
+ * betas and the cumulative products to float32 as diffusers stores them (the products are still
+ * accumulated in double, like `torch.cumprod` on the CPU). With the cosine schedule's betas near
+ * 1, the difference shows in a 1000-step loop.
+ */
+export type SchedulePrecision = 'float32' | 'float64';
+
+export const SCHEDULE_PRECISIONS: readonly SchedulePrecision[] = ['float32', 'float64'];
+
+/** A beta schedule and the precision its constants are kept in; plain JSON. */
+export interface NoiseScheduleConfig extends BetaScheduleConfig {
+  /** Default `'float64'` here; the schedulers default to `'float32'`, as diffusers. */
+  precision?: SchedulePrecision;
+}
+
+export type ResolvedNoiseScheduleConfig = ResolvedBetaScheduleConfig & { precision: SchedulePrecision };
+
+/**
+ * A diffusion process's per-timestep constants, as JS numbers indexed by training timestep:
  * q(x_t | x_0) = N(sqrt(abar_t) x_0, (1 - abar_t) I) with abar_t = prod_{s<=t} (1 - beta_s).
  */
 export class NoiseSchedule {
-  readonly config: ResolvedBetaScheduleConfig;
+  readonly config: ResolvedNoiseScheduleConfig;
   readonly numTrainTimesteps: number;
   readonly betas: Float64Array;
   readonly alphas: Float64Array;
@@ -23,19 +42,23 @@ export class NoiseSchedule {
   /** Variance of q(x_{t-1} | x_t, x_0): beta_t (1 - abar_{t-1}) / (1 - abar_t). */
   readonly posteriorVariance: Float64Array;
 
-  constructor(config: BetaScheduleConfig = {}) {
-    this.config = resolveBetaScheduleConfig(config);
+  constructor(config: NoiseScheduleConfig = {}) {
+    this.config = {
+      ...resolveBetaScheduleConfig(config),
+      precision: oneOf('precision', config.precision ?? 'float64', SCHEDULE_PRECISIONS),
+    };
     const T = this.config.numTrainTimesteps;
+    const round = this.config.precision === 'float32' ? Math.fround : (x: number) => x;
     this.numTrainTimesteps = T;
-    this.betas = makeBetas(this.config);
-    this.alphas = this.betas.map((b) => 1 - b);
+    this.betas = makeBetas(this.config).map(round);
+    this.alphas = this.betas.map((b) => round(1 - b));
     this.alphasCumprod = new Float64Array(T);
     this.alphasCumprodPrev = new Float64Array(T);
     let product = 1;
     for (let t = 0; t < T; t++) {
-      this.alphasCumprodPrev[t] = product;
+      this.alphasCumprodPrev[t] = t === 0 ? 1 : (this.alphasCumprod[t - 1] as number);
       product *= this.alphas[t] as number;
-      this.alphasCumprod[t] = product;
+      this.alphasCumprod[t] = round(product);
     }
     this.sqrtAlphasCumprod = this.alphasCumprod.map(Math.sqrt);
     this.sqrtOneMinusAlphasCumprod = this.alphasCumprod.map((a) => Math.sqrt(1 - a));

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addNoise } from './add-noise.js';
 import type { Timesteps } from './extract.js';
 import { roundHalfEven } from './inference-timesteps.js';
-import { NoiseSchedule } from './noise-schedule.js';
+import { NoiseSchedule, SCHEDULE_PRECISIONS, type SchedulePrecision } from './noise-schedule.js';
 import type { Scheduler, SchedulerOutput, StepOptions } from './scheduler.js';
 import {
   learnedStd,
@@ -29,6 +29,8 @@ export interface UnCLIPSchedulerConfig extends PredictionConfig {
   maxBeta?: number;
   /** Default `'fixed_small_log'`. */
   varianceType?: UnCLIPVarianceType;
+  /** Default `'float32'`, as diffusers stores the schedule. */
+  precision?: SchedulePrecision;
 }
 
 /** Per-step options of unCLIP. */
@@ -53,11 +55,13 @@ export class UnCLIPScheduler implements Scheduler<Required<UnCLIPSchedulerConfig
       'squaredcos_cap_v2',
     ]);
     const maxBeta = numberIn('maxBeta', config.maxBeta ?? 0.999, 0, 1);
-    this.schedule = new NoiseSchedule({ betaSchedule, numTrainTimesteps, maxBeta });
+    const precision = oneOf('precision', config.precision ?? 'float32', SCHEDULE_PRECISIONS);
+    this.schedule = new NoiseSchedule({ betaSchedule, numTrainTimesteps, maxBeta, precision });
     this.config = {
       numTrainTimesteps,
       betaSchedule,
       maxBeta,
+      precision,
       ...resolvePredictionConfig(config),
       varianceType: oneOf('varianceType', config.varianceType ?? 'fixed_small_log', UNCLIP_VARIANCE_TYPES),
     };
