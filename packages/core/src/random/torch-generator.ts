@@ -39,8 +39,10 @@ function numel(shape: readonly number[]): number {
 
 /**
  * PyTorch's CPU random generator: `new TorchGenerator(s).randn(shape)` equals
- * `torch.manual_seed(s); torch.randn(shape)` bit for bit (float32, x86-64 builds), and `rand`
- * equals `torch.rand`. Calls draw from one stream in order, as with a `torch.Generator`.
+ * `torch.manual_seed(s); torch.randn(shape)` bit for bit, and `rand` equals `torch.rand`.
+ * Calls draw from one stream in order, as with a `torch.Generator`. Float32 tensors of 16 or
+ * more elements follow PyTorch's x86-64 (AVX2) kernel; builds without it (e.g. ARM) round a few
+ * of those draws differently, by about 1e-7.
  */
 export class TorchGenerator implements Rng {
   private readonly engine = new MT19937();
