@@ -42,7 +42,7 @@ function numel(shape: readonly number[]): number {
  * `torch.manual_seed(s); torch.randn(shape)` bit for bit, and `rand` equals `torch.rand`.
  * Calls draw from one stream in order, as with a `torch.Generator`. Float32 tensors of 16 or
  * more elements follow PyTorch's x86-64 (AVX2) kernel; builds without it (e.g. ARM) round a few
- * of those draws differently, by about 1e-7.
+ * of those draws differently (by up to about 2e-6).
  */
 export class TorchGenerator implements Rng {
   private readonly engine = new MT19937();
