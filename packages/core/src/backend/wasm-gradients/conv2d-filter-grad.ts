@@ -1,0 +1,64 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { Conv2dPad, Conv2dStrides, RoundingMode } from './conv2d-input-grad.js';
+import { frameSpatial } from './spatial-frame.js';
+
+/**
+ * The gradient of an NHWC conv2d with respect to its filter, one matMul per filter tap: the input
+ * pixels that tap saw, channels first, times `dy`. wasm has no Conv2DBackpropFilter kernel, and
+ * on wasm a matMul with transposeA and a strided slice are each several times slower than a plain
+ * one, so the input is rearranged once (channels first, split by stride phase) and every tap is a
+ * plain slice of it.
+ */
+export function conv2dFilterGrad(
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  strides: Conv2dStrides,
+  pad: Conv2dPad,
+  dimRoundingMode?: RoundingMode,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode);
+    const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw, padInfo } = info;
+    const [n, , , inChannels] = x.shape;
+    const [, outHeight, outWidth, outChannels] = dy.shape;
+    // Rows [top pad, input, bottom pad] that the taps read, rounded up to a whole number of strides.
+    const framedHeight = Math.ceil(((outHeight - 1) * sh + kh) / sh) * sh;
+    const framedWidth = Math.ceil(((outWidth - 1) * sw + kw) / sw) * sw;
+    const framed = frameSpatial(
+      x,
+      [padInfo.top, framedHeight - info.inHeight - padInfo.top],
+      [padInfo.left, framedWidth - info.inWidth - padInfo.left],
+    ); // [N, framedHeight, framedWidth, in]
+    const phases = stridePhases(framed, sh, sw); // [sh * sw * in, N, framedHeight / sh, framedWidth / sw]
+    const dyRows = tf.reshape(dy, [n * outHeight * outWidth, outChannels]);
+    const taps: tf.Tensor2D[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        const phase = (i % sh) * sw + (j % sw);
+        const seen = tf.slice(
+          phases,
+          [phase * inChannels, 0, Math.floor(i / sh), Math.floor(j / sw)],
+          [inChannels, n, outHeight, outWidth],
+        ); // [in, N, Ho, Wo]
+        taps.push(tf.matMul(tf.reshape(seen, [inChannels, -1]), dyRows)); // [in, out]
+      }
+    }
+    return tf.reshape(tf.stack(taps), filterShape); // [kh, kw, in, out]
+  });
+}
+
+/**
+ * Rearranges an NHWC tensor so that row `a` and column `b` of every stride block, channel `c`,
+ * sit at channel `(a * strideCols + b) * C + c` of a channels-first [phases * C, N, H / sh, W / sw].
+ * Two 4-D transposes: wasm transposes 6-D tensors some 30x slower.
+ */
+function stridePhases(x: tf.Tensor4D, strideRows: number, strideCols: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const [rows, cols] = [h / strideRows, w / strideCols];
+  let blocks = tf.reshape(x, [n * rows, strideRows, cols, strideCols * c]);
+  if (strideRows > 1) blocks = tf.transpose(blocks, [1, 0, 2, 3]); // [sh, N * rows, cols, sw * C]
+  const pixels = tf.reshape(blocks, [strideRows, n * rows * cols, strideCols, c]);
+  const phases = tf.transpose(pixels, [0, 2, 3, 1]); // [sh, sw, C, N * rows * cols]
+  return tf.reshape(phases, [strideRows * strideCols * c, n, rows, cols]);
+}
