@@ -1,0 +1,6 @@
+// Side effects only: tfjs-core's gradients (bundled into dist by build/tfjs-gradients-plugin.ts,
+// since plain Node cannot load tfjs-core's ESM gradient files), then the wasm overrides on top.
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { registerWasmGradients } from './wasm-gradients/register-wasm-gradients.js';
+
+registerWasmGradients();

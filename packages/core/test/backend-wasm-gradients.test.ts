@@ -1,0 +1,342 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { selectBackend } from '../src/backend/index.js';
+
+type Pad =
+  | 'same'
+  | 'valid'
+  | number
+  | [[number, number], [number, number], [number, number], [number, number]];
+
+beforeAll(async () => {
+  await selectBackend('wasm');
+  await tf.setBackend('cpu');
+});
+
+/** Deterministic uniform numbers in [-1, 1) (mulberry32). */
+function randomValues(size: number, seed: number): Float32Array {
+  const values = new Float32Array(size);
+  let state = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    values[i] = ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
+  }
+  return values;
+}
+
+const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+/** Runs `grads` (which returns gradient tensors) on a backend and reads them back. */
+async function gradientsOn(backend: 'cpu' | 'wasm', grads: () => tf.Tensor[]): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  try {
+    const tensors = grads();
+    const values = await Promise.all(tensors.map((t) => t.data() as Promise<Float32Array>));
+    tf.dispose(tensors);
+    return values;
+  } finally {
+    await tf.setBackend('cpu');
+  }
+}
+
+/** The largest difference, relative to the largest entry of `expected`. */
+function relativeDifference(actual: Float32Array, expected: Float32Array): number {
+  expect(actual.length).toBe(expected.length);
+  let scale = 0;
+  let difference = 0;
+  for (let i = 0; i < expected.length; i++) {
+    scale = Math.max(scale, Math.abs(expected[i]!));
+    difference = Math.max(difference, Math.abs(actual[i]! - expected[i]!));
+  }
+  expect(scale).toBeGreaterThan(0);
+  return difference / scale;
+}
+
+/** wasm's gradients agree with the cpu backend's (tfjs' own gradients) to 1e-4 relative. */
+async function expectWasmMatchesCpu(grads: () => tf.Tensor[]): Promise<void> {
+  const cpu = await gradientsOn('cpu', grads);
+  const wasm = await gradientsOn('wasm', grads);
+  cpu.forEach((expected, i) => {
+    expect(relativeDifference(wasm[i]!, expected)).toBeLessThan(1e-4);
+  });
+}
+
+/** No tensor survives a gradient call on wasm whose results are disposed. */
+async function expectNoLeakOnWasm(grads: () => tf.Tensor[]): Promise<void> {
+  await tf.setBackend('wasm');
+  try {
+    tf.dispose(grads());
+    const before = tf.memory().numTensors;
+    tf.dispose(grads());
+    expect(tf.memory().numTensors).toBe(before);
+  } finally {
+    await tf.setBackend('cpu');
+  }
+}
+
+/** Gradients of sum(op(...) * r) with a fixed random r, so that `dy` is not all ones. */
+function weightedSumGrads(
+  op: (...inputs: tf.Tensor[]) => tf.Tensor,
+  inputs: { shape: number[]; seed: number }[],
+): () => tf.Tensor[] {
+  return () =>
+    tf.tidy(() => {
+      const tensors = inputs.map(({ shape, seed }) => tf.tensor(randomValues(sizeOf(shape), seed), shape));
+      const loss = (...xs: tf.Tensor[]) => {
+        const y = op(...xs);
+        return tf.sum(tf.mul(y, tf.tensor(randomValues(y.size, 99), y.shape)));
+      };
+      return tf.grads(loss)(tensors);
+    });
+}
+
+describe('Conv2D gradient on wasm', () => {
+  const cases: [string, number[], number[], number | [number, number], Pad][] = [
+    ['3x3 stride 1 same', [2, 8, 8, 3], [3, 3, 3, 4], 1, 'same'],
+    ['3x3 stride 2 same', [2, 8, 8, 3], [3, 3, 3, 4], 2, 'same'],
+    ['3x3 stride 2 same, odd size', [1, 7, 9, 2], [3, 3, 2, 5], 2, 'same'],
+    ['3x3 stride 1 valid', [2, 7, 6, 3], [3, 3, 3, 2], 1, 'valid'],
+    ['3x3 stride 2 valid, uncovered last row', [1, 8, 8, 2], [3, 3, 2, 3], 2, 'valid'],
+    ['4x4 stride 2 numeric pad 1', [2, 8, 8, 3], [4, 4, 3, 4], 2, 1],
+    [
+      '3x2 stride [2, 1] explicit pad',
+      [1, 9, 7, 2],
+      [3, 2, 2, 3],
+      [2, 1],
+      [
+        [0, 0],
+        [1, 2],
+        [2, 0],
+        [0, 0],
+      ],
+    ],
+    [
+      'explicit pad wider than the filter',
+      [1, 5, 5, 2],
+      [3, 3, 2, 2],
+      2,
+      [
+        [0, 0],
+        [4, 3],
+        [3, 4],
+        [0, 0],
+      ],
+    ],
+    ['1x1 stride 1 valid', [2, 5, 5, 6], [1, 1, 6, 4], 1, 'valid'],
+    ['1x1 stride 2 valid', [2, 6, 6, 3], [1, 1, 3, 4], 2, 'valid'],
+  ];
+  test.each(cases)('%s agrees with cpu', async (_, xShape, wShape, strides, pad) => {
+    const grads = weightedSumGrads(
+      (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, pad),
+      [
+        { shape: xShape, seed: 1 },
+        { shape: wShape, seed: 2 },
+      ],
+    );
+    await expectWasmMatchesCpu(grads);
+  });
+
+  test('leaks no tensors', async () => {
+    const grads = weightedSumGrads(
+      (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+      [
+        { shape: [1, 6, 6, 2], seed: 3 },
+        { shape: [3, 3, 2, 2], seed: 4 },
+      ],
+    );
+    await expectNoLeakOnWasm(grads);
+  });
+
+  test('runs plain ops on wasm and tfjs backprop kernels on cpu', async () => {
+    const grads = weightedSumGrads(
+      (x, w) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same'),
+      [
+        { shape: [1, 6, 6, 2], seed: 5 },
+        { shape: [3, 3, 2, 2], seed: 6 },
+      ],
+    );
+    const kernelsOn = async (backend: string) => {
+      await tf.setBackend(backend);
+      try {
+        const profile = await tf.profile(() => tf.dispose(grads()));
+        return profile.kernelNames;
+      } finally {
+        await tf.setBackend('cpu');
+      }
+    };
+    expect(await kernelsOn('cpu')).toEqual(
+      expect.arrayContaining(['Conv2DBackpropInput', 'Conv2DBackpropFilter']),
+    );
+    const wasm = await kernelsOn('wasm');
+    expect(wasm).not.toContain('Conv2DBackpropInput');
+    expect(wasm).not.toContain('Conv2DBackpropFilter');
+  });
+});
+
+describe('Conv2DBackpropInput (conv2dTranspose) gradient on wasm', () => {
+  const cases: [string, number[], number[], number[], number, 'same' | 'valid'][] = [
+    ['stride 2 same', [2, 4, 4, 3], [3, 3, 2, 3], [2, 8, 8, 2], 2, 'same'],
+    ['stride 1 same', [1, 5, 5, 2], [3, 3, 4, 2], [1, 5, 5, 4], 1, 'same'],
+    ['stride 2 valid', [1, 3, 3, 2], [3, 3, 3, 2], [1, 7, 7, 3], 2, 'valid'],
+  ];
+  test.each(cases)('%s agrees with cpu', async (_, xShape, wShape, outShape, stride, pad) => {
+    const grads = weightedSumGrads(
+      (x, w) =>
+        tf.conv2dTranspose(
+          x as tf.Tensor4D,
+          w as tf.Tensor4D,
+          outShape as [number, number, number, number],
+          stride,
+          pad,
+        ),
+      [
+        { shape: xShape, seed: 7 },
+        { shape: wShape, seed: 8 },
+      ],
+    );
+    await expectWasmMatchesCpu(grads);
+  });
+
+  test('leaks no tensors', async () => {
+    const grads = weightedSumGrads(
+      (x, w) => tf.conv2dTranspose(x as tf.Tensor4D, w as tf.Tensor4D, [1, 6, 6, 2], 2, 'same'),
+      [
+        { shape: [1, 3, 3, 2], seed: 9 },
+        { shape: [3, 3, 2, 2], seed: 10 },
+      ],
+    );
+    await expectNoLeakOnWasm(grads);
+  });
+});
+
+describe('GatherV2 gradient on wasm', () => {
+  const randomIndices = (count: number, rows: number, seed: number) =>
+    Array.from(randomValues(count, seed), (v) => Math.floor(((v + 1) / 2) * rows));
+
+  const gatherGrads = (
+    xShape: number[],
+    indices: number[],
+    indicesShape: number[],
+    axis = 0,
+    batchDims = 0,
+  ) =>
+    weightedSumGrads(
+      (x) => tf.gather(x, tf.tensor(indices, indicesShape, 'int32'), axis, batchDims),
+      [{ shape: xShape, seed: 11 }],
+    );
+
+  test('embedding rows with repeated indices', async () => {
+    await expectWasmMatchesCpu(gatherGrads([10, 4], [1, 3, 3, 7, 1, 1, 0, 9], [2, 4]));
+  });
+
+  test('a 49408-row vocabulary', async () => {
+    // The cpu backend's UnsortedSegmentSum loops over every row (about 40 s here), so the
+    // reference is summed in plain JS: row i of the gradient adds up r's rows that gathered i.
+    const [rows, width] = [49408, 8];
+    const indices = [...randomIndices(300, rows, 12), rows - 1, rows - 1, 0];
+    const r = randomValues(indices.length * width, 99);
+    const expected = new Float32Array(rows * width);
+    indices.forEach((row, i) => {
+      for (let j = 0; j < width; j++) expected[row * width + j]! += r[i * width + j]!;
+    });
+    const [actual] = await gradientsOn('wasm', gatherGrads([rows, width], indices, [indices.length]));
+    expect(relativeDifference(actual!, expected)).toBeLessThan(1e-6);
+  });
+
+  test('a middle axis', async () => {
+    await expectWasmMatchesCpu(gatherGrads([3, 6, 2, 4], [5, 0, 5, 2, 2], [5], 1));
+  });
+
+  test('a negative axis', async () => {
+    await expectWasmMatchesCpu(gatherGrads([2, 3, 5], [4, 4, 1], [3], -1));
+  });
+
+  test('batchDims 1', async () => {
+    const grads = () =>
+      tf.tidy(() => {
+        // tfjs' own batched gather gradient uses chained ops, so the cpu reference is built per batch.
+        const x = tf.tensor(randomValues(3 * 5 * 2, 13), [3, 5, 2]);
+        const indices = tf.tensor([0, 4, 4, 1, 1, 1, 2, 3, 0], [3, 3], 'int32');
+        const r = tf.tensor(randomValues(3 * 3 * 2, 14), [3, 3, 2]);
+        if (tf.getBackend() === 'wasm') {
+          return [tf.grad((p: tf.Tensor) => tf.sum(tf.mul(tf.gather(p, indices, 1, 1), r)))(x)];
+        }
+        const perBatch = (p: tf.Tensor) =>
+          tf.stack(
+            [0, 1, 2].map((b) =>
+              tf.gather(
+                tf.squeeze(tf.slice(p, [b, 0, 0], [1, 5, 2]), [0]),
+                tf.squeeze(tf.slice(indices, [b, 0], [1, 3]), [0]),
+              ),
+            ),
+          );
+        return [tf.grad((p: tf.Tensor) => tf.sum(tf.mul(perBatch(p), r)))(x)];
+      });
+    await expectWasmMatchesCpu(grads);
+  });
+
+  test('leaks no tensors', async () => {
+    await expectNoLeakOnWasm(gatherGrads([6, 3], [0, 5, 5, 2], [4]));
+  });
+});
+
+describe('MaxPool gradient on wasm', () => {
+  const cases: [string, number[], number, number, 'same' | 'valid'][] = [
+    ['2x2 stride 2 valid', [2, 8, 8, 3], 2, 2, 'valid'],
+    ['3x3 stride 2 same', [2, 7, 7, 3], 3, 2, 'same'],
+    ['3x3 stride 1 same (overlapping windows)', [2, 8, 8, 4], 3, 1, 'same'],
+    ['2x2 stride 1 valid', [1, 5, 6, 2], 2, 1, 'valid'],
+    ['3x3 stride 2 valid, uncovered last row', [1, 8, 8, 2], 3, 2, 'valid'],
+  ];
+  test.each(cases)('%s agrees with cpu', async (_, xShape, filterSize, stride, pad) => {
+    const grads = weightedSumGrads(
+      (x) => tf.maxPool(x as tf.Tensor4D, filterSize, stride, pad),
+      [{ shape: xShape, seed: 15 }],
+    );
+    await expectWasmMatchesCpu(grads);
+  });
+
+  test('ties go to the first max in the window, as on cpu', async () => {
+    const grads = () =>
+      tf.tidy(() => {
+        // Values in {-1, 0, 1}: most windows have several maxima.
+        const x = tf.round(tf.tensor(randomValues(2 * 6 * 6 * 2, 16), [2, 6, 6, 2])) as tf.Tensor4D;
+        const r = tf.tensor(randomValues(2 * 6 * 6 * 2, 17), [2, 6, 6, 2]);
+        return [tf.grad((p: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(p as tf.Tensor4D, 3, 1, 'same'), r)))(x)];
+      });
+    await expectWasmMatchesCpu(grads);
+  });
+
+  test("wasm's own MaxPoolGrad is wrong for overlapping windows (why the override exists)", async () => {
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      try {
+        const result = tf.tidy(() => {
+          const x = tf.tensor(randomValues(2 * 8 * 8 * 4, 18), [2, 8, 8, 4]) as tf.Tensor4D;
+          const y = tf.maxPool(x, 3, 1, 'same');
+          const dy = tf.tensor(randomValues(y.size, 19), y.shape);
+          const attrs = { filterSize: 3, strides: 1, pad: 'same' };
+          return tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, attrs) as tf.Tensor;
+        });
+        const values = (await result.data()) as Float32Array;
+        result.dispose();
+        return values;
+      } finally {
+        await tf.setBackend('cpu');
+      }
+    };
+    expect(relativeDifference(await run('wasm'), await run('cpu'))).toBeGreaterThan(0.1);
+  });
+
+  test('leaks no tensors', async () => {
+    await expectNoLeakOnWasm(
+      weightedSumGrads(
+        (x) => tf.maxPool(x as tf.Tensor4D, 3, 2, 'same'),
+        [{ shape: [1, 5, 5, 2], seed: 20 }],
+      ),
+    );
+  });
+});
