@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, describe, expect, test } from 'vitest';
+import { selectBackend } from '../src/backend/index.js';
+import { Conv2d } from '../src/layers/index.js';
+import { TorchGenerator } from '../src/random/index.js';
+import { difference, webgpuSkipReason } from './webgpu-support.js';
+
+// WebGPU in Node through core's selectBackend (Dawn; lavapipe on CI machines without a GPU),
+// checked against the cpu backend. Both compute in float32 but sum in different orders, so results
+// agree to rounding: every bound below is on max |webgpu - cpu| / max |cpu| (see `difference`).
+const TOLERANCE = 1e-4;
+
+const skipReason = await webgpuSkipReason();
+if (skipReason) console.warn(`webgpu tests skipped: ${skipReason}`);
+
+afterAll(async () => {
+  await selectBackend('cpu');
+});
+
+/**
+ * `compute` on cpu, then on webgpu, from the same host-side inputs; results read with
+ * `await t.data()` (Dawn in Node has no synchronous read-back).
+ */
+async function onBothBackends(
+  compute: () => tf.Tensor[],
+): Promise<{ cpu: Float32Array[]; webgpu: Float32Array[] }> {
+  const run = async (backend: 'cpu' | 'webgpu') => {
+    await selectBackend(backend);
+    expect(tf.getBackend()).toBe(backend);
+    const outputs = tf.tidy(compute);
+    try {
+      return await Promise.all(outputs.map(async (t) => Float32Array.from(await t.data())));
+    } finally {
+      tf.dispose(outputs);
+    }
+  };
+  const cpu = await run('cpu');
+  const webgpu = await run('webgpu');
+  return { cpu, webgpu };
+}
+
+async function expectAgreement(compute: () => tf.Tensor[], tolerance = TOLERANCE): Promise<number> {
+  const { cpu, webgpu } = await onBothBackends(compute);
+  let worst = 0;
+  cpu.forEach((expected, i) => {
+    const { relative } = difference(webgpu[i]!, expected);
+    expect(relative, `output ${i}`).toBeLessThan(tolerance);
+    worst = Math.max(worst, relative);
+  });
+  return worst;
+}
+
+const gen = new TorchGenerator(0);
+const randn = (shape: number[]) => ({ shape, values: gen.normal(shape.reduce((a, b) => a * b, 1)) });
+
+describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
+  test('selectBackend starts webgpu and it computes a known matMul', async () => {
+    expect(await selectBackend('webgpu')).toEqual({ name: 'webgpu', summary: 'webgpu' });
+    const product = tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2]), tf.tensor2d([5, 6, 7, 8], [2, 2]));
+    expect(Array.from(await product.data())).toEqual([19, 22, 43, 50]);
+    product.dispose();
+  });
+
+  test('elementwise ops, reductions, softmax and reshapes agree', async () => {
+    const a = randn([4, 6, 10]);
+    const b = randn([4, 6, 10]);
+    await expectAgreement(() => {
+      const x = tf.tensor3d(a.values, a.shape as [number, number, number]);
+      const y = tf.tensor3d(b.values, b.shape as [number, number, number]);
+      return [
+        tf.add(x, y),
+        tf.mul(x, y),
+        tf.div(x, tf.add(tf.abs(y), 1)),
+        tf.exp(tf.mul(x, 0.5)),
+        tf.tanh(x),
+        tf.sigmoid(x),
+        tf.sqrt(tf.abs(x)),
+        tf.sum(x, 2),
+        tf.mean(x, [0, 1]),
+        tf.max(y, 1),
+        tf.softmax(x, -1),
+        tf.transpose(x, [2, 0, 1]),
+        tf.concat([x, y], 1),
+        tf.slice(y, [1, 2, 3], [2, 3, 4]),
+      ];
+    });
+  });
+
+  test('matMul agrees, plain and batched with a transpose', async () => {
+    const a = randn([64, 96]);
+    const b = randn([96, 48]);
+    const c = randn([3, 32, 40]);
+    const d = randn([3, 24, 40]);
+    const worst = await expectAgreement(() => [
+      tf.matMul(tf.tensor2d(a.values, [64, 96]), tf.tensor2d(b.values, [96, 48])),
+      tf.matMul(tf.tensor3d(c.values, [3, 32, 40]), tf.tensor3d(d.values, [3, 24, 40]), false, true),
+    ]);
+    // Not trivially equal: the two backends sum 96 products in different orders.
+    expect(worst).toBeGreaterThan(0);
+  });
+
+  test.each([
+    { stride: 1, padding: 1 },
+    { stride: 2, padding: 1 },
+  ])('Conv2d forward agrees (stride $stride, padding $padding)', async ({ stride, padding }) => {
+    await selectBackend('cpu');
+    const conv = new Conv2d(4, 6, 3, { stride, padding, rng: new TorchGenerator(1) });
+    const x = randn([2, 9, 9, 4]);
+    try {
+      await expectAgreement(() => [conv.apply(tf.tensor4d(x.values, [2, 9, 9, 4]))]);
+    } finally {
+      conv.dispose();
+    }
+  });
+
+  test('Conv2d gradients (input, weight, bias) agree', async () => {
+    await selectBackend('cpu');
+    const conv = new Conv2d(4, 6, 3, { stride: 2, padding: 1, rng: new TorchGenerator(2) });
+    const x = randn([2, 9, 9, 4]);
+    const upstream = randn([2, 5, 5, 6]);
+    try {
+      await expectAgreement(() => {
+        const input = tf.tensor4d(x.values, [2, 9, 9, 4]);
+        const r = tf.tensor4d(upstream.values, [2, 5, 5, 6]);
+        // A random upstream gradient, so no entry of the backward pass is trivially constant.
+        const loss = () => tf.sum(tf.mul(conv.apply(input), r)) as tf.Scalar;
+        const { grads } = tf.variableGrads(loss, [conv.weight, conv.bias!]);
+        const inputGrad = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(conv.apply(z), r)))(input);
+        return [inputGrad, grads[conv.weight.name]!, grads[conv.bias!.name]!];
+      });
+    } finally {
+      conv.dispose();
+    }
+  });
+});
