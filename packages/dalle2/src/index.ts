@@ -30,5 +30,5 @@ export type { ComponentEntry, PipelineConfig } from './pipeline/pipeline-config.
 export { readPipelineConfig } from './pipeline/pipeline-config.js';
 export type { PipelineComponents } from './pipeline/save-pipeline.js';
 export { saveDalle2, savePipelineComponents } from './pipeline/save-pipeline.js';
-export type { TextConditioning } from './pipeline/text-conditioning.js';
+export type { EncodePromptsOptions, TextConditioning } from './pipeline/text-conditioning.js';
 export { checkPrompts, encodePrompts } from './pipeline/text-conditioning.js';

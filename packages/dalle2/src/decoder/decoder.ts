@@ -97,12 +97,12 @@ export class Decoder {
     }
     const count = b as number;
     const generator = options.generator ?? defaultGenerator();
-    const timesteps = Float32Array.from(generator.uniform(count), (u) => Math.min(T - 1, Math.floor(u * T)));
+    const timesteps = Int32Array.from(generator.uniform(count), (u) => Math.min(T - 1, Math.floor(u * T)));
     const keep = Float32Array.from(generator.uniform(count), (u) => (u < condDropProb ? 0 : 1));
     const noiseValues = generator.normal(images.size);
     return tf.tidy(() => {
       const noise = tf.tensor(noiseValues, images.shape, 'float32'); // [B, S, S, C]
-      const t = tf.tensor1d(timesteps); // [B]
+      const t = tf.tensor1d(timesteps, 'int32'); // [B]
       const noised = addNoise(this.schedule, images, noise, t); // [B, S, S, C]
       const lowresImage =
         conditioning.lowresImage ??
@@ -172,7 +172,7 @@ export class Decoder {
       scheduler,
       model: (xt, t, cond) =>
         tf.tidy(() => {
-          const timesteps = tf.fill([b], t); // [B]
+          const timesteps = tf.fill([b], t, 'int32'); // [B]
           const out =
             guidanceScale === 1
               ? this.unet.apply(xt, timesteps, cond)

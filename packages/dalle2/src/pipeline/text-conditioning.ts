@@ -33,9 +33,21 @@ export function checkPrompts(clip: CLIPModel, prompts: readonly string[]): void 
   });
 }
 
+export interface EncodePromptsOptions {
+  /**
+   * Cut texts longer than CLIP's context (keeping the end token), as CLIP training does, instead of
+   * refusing them. The tokenizer warns once. Default false.
+   */
+  truncate?: boolean;
+}
+
 /** CLIP text embeddings and per-token encodings of `prompts` (checked first); the caller owns the tensors. */
-export function encodePrompts(clip: CLIPModel, prompts: readonly string[]): TextConditioning {
-  checkPrompts(clip, prompts);
+export function encodePrompts(
+  clip: CLIPModel,
+  prompts: readonly string[],
+  options: EncodePromptsOptions = {},
+): TextConditioning {
+  if (!options.truncate) checkPrompts(clip, prompts);
   const { ids, attentionMask } = clip.tokenize(prompts);
   try {
     return tf.tidy(() => {

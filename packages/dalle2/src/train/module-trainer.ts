@@ -1,0 +1,192 @@
+import {
+  AdamW,
+  EMA,
+  getStateDict,
+  loadSafetensorsFile,
+  loadStateDict,
+  type Module,
+  type StateDict,
+  saveSafetensorsFile,
+  serializeSafetensors,
+  type TensorData,
+  TorchGenerator,
+  type TorchGeneratorState,
+  tensorsFromSafetensors,
+  trainStep,
+  warmupCosineSchedule,
+} from '@dalle2js/core';
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Optimisation settings shared by every component's training; plain JSON. */
+export interface OptimizerConfig {
+  /** Peak learning rate. Default 1e-4. */
+  lr: number;
+  /** AdamW betas. Default [0.9, 0.999]. */
+  betas: [number, number];
+  /** Decoupled weight decay. Default 0.01. */
+  weightDecay: number;
+  /** EMA decay of the weights (with warmup). Default 0.999. */
+  emaDecay: number;
+  /** Clip the global gradient norm to this; null = no clipping. Default 1. */
+  maxGradNorm: number | null;
+  /** Linear warmup steps. Default 0. */
+  warmupSteps: number;
+  /** Cosine decay to 0 over this many steps; null = constant after warmup. Default null. */
+  totalSteps: number | null;
+  /** Seed of the generator that draws batches, timesteps and noise. Default 0. */
+  seed: number;
+}
+
+export const defaultOptimizerConfig: Readonly<OptimizerConfig> = Object.freeze({
+  lr: 1e-4,
+  betas: [0.9, 0.999] as [number, number],
+  weightDecay: 0.01,
+  emaDecay: 0.999,
+  maxGradNorm: 1,
+  warmupSteps: 0,
+  totalSteps: null,
+  seed: 0,
+});
+
+export interface TrainingProgress {
+  /** Optimizer steps done. */
+  step: number;
+  loss: number;
+  lr: number;
+}
+
+const CHECKPOINT_FORMAT = 'dalle2js-module-trainer-v1';
+
+/**
+ * Trains any `Module` on a loss with AdamW, gradient clipping, warmup (+ cosine) and an EMA of the
+ * weights. The loss draws its batch, timesteps and noise from the trainer's generator, whose state
+ * the checkpoint keeps, so a resumed run continues exactly as the uninterrupted one would have.
+ */
+export class ModuleTrainer {
+  readonly config: Readonly<OptimizerConfig>;
+  readonly optimizer: AdamW;
+  readonly ema: EMA;
+  readonly generator: TorchGenerator;
+  private steps = 0;
+  private readonly lrAt: (step: number) => number;
+
+  constructor(
+    readonly module: Module,
+    config: OptimizerConfig,
+    /** Written into checkpoints and checked on load: the module's own config. */
+    readonly moduleConfig: unknown = null,
+  ) {
+    this.config = Object.freeze({ ...config });
+    const { lr, betas, weightDecay, emaDecay, warmupSteps, totalSteps, seed } = this.config;
+    this.optimizer = new AdamW(module, { lr, betas, weightDecay });
+    this.ema = new EMA(module, { decay: emaDecay, warmup: true });
+    this.generator = new TorchGenerator(seed);
+    const cosine =
+      totalSteps === null ? undefined : warmupCosineSchedule({ baseLr: lr, warmupSteps, totalSteps });
+    this.lrAt = (step) => {
+      if (cosine !== undefined) return cosine(step);
+      return step < warmupSteps ? (lr * (step + 1)) / (warmupSteps + 1) : lr;
+    };
+  }
+
+  get step(): number {
+    return this.steps;
+  }
+
+  /** One optimizer step on the loss that `lossFn` computes (drawing from `generator`). */
+  async trainStep(lossFn: (generator: TorchGenerator) => tf.Scalar): Promise<TrainingProgress> {
+    const lr = this.lrAt(this.steps);
+    this.optimizer.setLearningRate(lr);
+    const clip = this.config.maxGradNorm ?? undefined;
+    const loss = await trainStep(this.module, () => lossFn(this.generator), this.optimizer, { clip });
+    if (!Number.isFinite(loss))
+      throw new Error(`the loss is ${loss} at step ${this.steps + 1}: lower lr or maxGradNorm`);
+    this.ema.update();
+    this.steps += 1;
+    return { step: this.steps, loss, lr };
+  }
+
+  /** Runs `fn` with the EMA weights in the module, then puts the trained weights back. */
+  async withEmaWeights<T>(fn: () => T | Promise<T>): Promise<T> {
+    this.ema.swap();
+    try {
+      return await fn();
+    } finally {
+      this.ema.swap();
+    }
+  }
+
+  /** Writes a checkpoint atomically: weights, EMA, optimizer state, step and generator. Node only. */
+  async save(path: string): Promise<void> {
+    const entries: StateDict = new Map();
+    for (const [key, value] of await getStateDict(this.module)) entries.set(`model.${key}`, value);
+    await addTensors(entries, 'ema.', this.ema.exportState());
+    await addTensors(entries, 'optimizer.', this.optimizer.exportState());
+    const metadata = {
+      format: CHECKPOINT_FORMAT,
+      step: String(this.steps),
+      generator: JSON.stringify(this.generator.getState()),
+      module_config: JSON.stringify(this.moduleConfig),
+      trainer_config: JSON.stringify(this.config),
+    };
+    await saveSafetensorsFile(path, serializeSafetensors(entries, metadata));
+  }
+
+  /** Restores a checkpoint that `save` wrote for a module of the same config. Node only. */
+  async load(path: string): Promise<void> {
+    const { tensors, metadata } = await loadSafetensorsFile(path);
+    if (metadata.format !== CHECKPOINT_FORMAT) {
+      throw new Error(`${path} is not a dalle2js training checkpoint (format "${metadata.format}")`);
+    }
+    if (metadata.module_config !== JSON.stringify(this.moduleConfig)) {
+      throw new Error(`${path} was written for another model config; delete it or use another "out" folder`);
+    }
+    const model: StateDict = new Map();
+    const ema = new Map<string, TensorData>();
+    const optimizer = new Map<string, TensorData>();
+    for (const [key, value] of tensors) {
+      if (key.startsWith('model.')) model.set(key.slice('model.'.length), value);
+      else if (key.startsWith('ema.')) ema.set(key.slice('ema.'.length), value);
+      else if (key.startsWith('optimizer.')) optimizer.set(key.slice('optimizer.'.length), value);
+      else throw new Error(`${path} holds an unknown tensor "${key}"`);
+    }
+    const emaState = tensorsFromSafetensors(ema);
+    const optimizerState = tensorsFromSafetensors(optimizer);
+    try {
+      loadStateDict(this.module, model);
+      this.ema.importState(emaState);
+      this.optimizer.importState(optimizerState);
+    } finally {
+      tf.dispose([...emaState.values(), ...optimizerState.values()]);
+    }
+    this.steps = Number(metadata.step);
+    this.generator.setState(JSON.parse(metadata.generator ?? '') as TorchGeneratorState);
+  }
+
+  /** Disposes the optimizer and EMA state (not the module). */
+  dispose(): void {
+    this.optimizer.dispose();
+    this.ema.dispose();
+  }
+}
+
+/** Reads `tensors` back and adds them under `prefix`; disposes them (they are exported copies). */
+async function addTensors(
+  entries: StateDict,
+  prefix: string,
+  tensors: Map<string, tf.Tensor>,
+): Promise<void> {
+  try {
+    for (const [key, tensor] of tensors) {
+      const dtype = tensor.dtype === 'int32' ? 'I32' : 'F32';
+      const data = await tensor.data();
+      entries.set(`${prefix}${key}`, {
+        dtype,
+        shape: [...tensor.shape],
+        data: dtype === 'I32' ? Int32Array.from(data) : Float32Array.from(data),
+      });
+    }
+  } finally {
+    tf.dispose([...tensors.values()]);
+  }
+}
