@@ -1,3 +1,4 @@
+/// <reference path="./optional-peers.d.ts" />
 import type { BackendName } from './backend-names.js';
 
 /** The npm package that provides each backend. */
