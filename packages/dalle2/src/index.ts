@@ -24,7 +24,7 @@ export { Dalle2 } from './pipeline/dalle2.js';
 export type { Dalle2Sampler, Dalle2Stage, GenerateOptions } from './pipeline/generate-options.js';
 export { DALLE2_SAMPLERS, resolveGenerateOptions } from './pipeline/generate-options.js';
 export type { LoadedComponents, PipelineComponentName } from './pipeline/load-pipeline.js';
-export { loadDalle2, loadPipelineComponents } from './pipeline/load-pipeline.js';
+export { loadDalle2, loadPipelineComponents, loadPipelineComponentsIfAny } from './pipeline/load-pipeline.js';
 export { DALLE2JS_PACKAGES, packageVersions } from './pipeline/package-versions.js';
 export type { ComponentEntry, PipelineConfig } from './pipeline/pipeline-config.js';
 export { readPipelineConfig } from './pipeline/pipeline-config.js';

@@ -331,4 +331,89 @@ describe('dalle2 (built bin)', () => {
     const sample = decodePng(await readFile(join(work, 'resumed-run', 'samples', 'step-000004.png')));
     expect(sample.width).toBe(8 * (8 + 2) + 2);
   });
+
+  it('trains a pipeline from nothing (clip, then prior, then decoder) that generate can use', async () => {
+    const dir = join(work, 'scratch');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dir);
+    const data = { source: 'shapes', count: 32, seed: 2 };
+    const common = { model: 'model', data, batchSize: 8, lr: 1e-3, checkpointEvery: 2 };
+    const configs = {
+      clip: {
+        ...common,
+        out: 'run-clip',
+        steps: 2,
+        clip: {
+          vocabSize: 600,
+          text_config: {
+            hidden_size: 16,
+            intermediate_size: 32,
+            num_hidden_layers: 1,
+            num_attention_heads: 2,
+            max_position_embeddings: 20,
+          },
+          vision_config: {
+            hidden_size: 16,
+            intermediate_size: 32,
+            num_hidden_layers: 1,
+            num_attention_heads: 2,
+            image_size: 16,
+            patch_size: 8,
+          },
+          projection_dim: 8,
+        },
+      },
+      prior: {
+        ...common,
+        out: 'run-prior',
+        steps: 2,
+        prior: { numTrainTimesteps: 10, network: { depth: 1, heads: 2, mlpRatio: 2 } },
+      },
+      decoder: {
+        ...common,
+        out: 'run-decoder',
+        steps: 2,
+        decoder: { ...tinyDecoderConfig(), imageSize: 16 },
+      },
+    };
+    // A prior needs a CLIP first.
+    await writeFile(join(dir, 'prior.json'), JSON.stringify(configs.prior));
+    expectOneLine(
+      await dalle2(['train', 'prior', '--config', join(dir, 'prior.json'), '--backend', 'cpu', '-q']),
+      /has no CLIP: train it first with `dalle2 train clip`/,
+    );
+    for (const [kind, config] of Object.entries(configs)) {
+      await writeFile(join(dir, `${kind}.json`), JSON.stringify(config));
+      const run = await dalle2([
+        'train',
+        kind,
+        '--config',
+        join(dir, `${kind}.json`),
+        '--backend',
+        'cpu',
+        '-q',
+      ]);
+      expect(run.code, run.stderr).toBe(0);
+      const log = (await readFile(join(dir, `run-${kind}`, 'log.jsonl'), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(log.filter((e) => typeof e.loss === 'number').map((e) => e.step)).toEqual([1, 2]);
+    }
+    const info = await dalle2(['info', '--model', join(dir, 'model'), '--backend', 'cpu']);
+    expect(info.stdout).toMatch(/clip +8-d embeddings; text 1x16, context 20, vocab 600/);
+    expect(info.stdout).toMatch(/prior +8-d, 1 blocks, 20 text tokens, 10 steps/);
+    const out = join(dir, 'a.png');
+    const run = await dalle2([
+      'generate',
+      'a red circle',
+      '--out',
+      out,
+      '--model',
+      join(dir, 'model'),
+      ...fast,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(decodePng(await readFile(join(dir, 'a-0.png'))).width).toBe(16);
+  });
 });

@@ -126,3 +126,17 @@ async function loadWeights(dir: string, entry: ComponentEntry<unknown>, module: 
     );
   }
 }
+
+/** Like `loadPipelineComponents`, but a folder that does not exist yet (or has no config.json) holds nothing. */
+export async function loadPipelineComponentsIfAny(
+  dir: string,
+  which: readonly PipelineComponentName[],
+): Promise<Omit<LoadedComponents, 'config'>> {
+  const { stat } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const exists = await stat(join(dir, 'config.json')).then(
+    () => true,
+    () => false,
+  );
+  return exists ? loadPipelineComponents(dir, which) : {};
+}

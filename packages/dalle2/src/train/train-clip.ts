@@ -2,7 +2,7 @@ import { type CLIPConfigInput, CLIPModel, CLIPTokenizer, contrastiveLoss, trainB
 import { TorchGenerator } from '@dalle2js/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ProgressStream } from '../cli/progress-bar.js';
-import { loadPipelineComponents } from '../pipeline/load-pipeline.js';
+import { loadPipelineComponentsIfAny } from '../pipeline/load-pipeline.js';
 import { savePipelineComponents } from '../pipeline/save-pipeline.js';
 import { ModuleTrainer } from './module-trainer.js';
 import type { TrainConfig } from './train-config.js';
@@ -40,12 +40,9 @@ export const NEW_CLIP_DEFAULTS: CLIPConfigInput = {
  */
 export async function trainClip(config: TrainConfig, context: TrainContext): Promise<void> {
   const { stream, signal } = context;
-  const existing = await loadPipelineComponents(config.model, ['clip']).catch((error: Error) => {
-    if (/does not exist|has no config.json/.test(error.message)) return undefined;
-    throw error;
-  });
+  const existing = await loadPipelineComponentsIfAny(config.model, ['clip']);
   const { vocabSize = 1000, ...clipInput } = config.clip as CLIPConfigInput & { vocabSize?: number };
-  let clip = existing?.clip;
+  let clip = existing.clip;
   const imageSize =
     clip?.config.vision_config.image_size ??
     (clipInput.vision_config?.image_size as number | undefined) ??

@@ -1,10 +1,11 @@
 import { encodePng, imagesToTensor, makeImageGrid, writeFileAtomic } from '@dalle2js/core';
 import { unetPreset } from '@dalle2js/unet';
 import * as tf from '@tensorflow/tfjs-core';
+import { ProgressBar } from '../cli/progress-bar.js';
 import { Decoder } from '../decoder/decoder.js';
 import type { DecoderConfig } from '../decoder/decoder-config.js';
 import { downsampleImages } from '../decoder/downsample-images.js';
-import { loadPipelineComponents } from '../pipeline/load-pipeline.js';
+import { loadPipelineComponentsIfAny } from '../pipeline/load-pipeline.js';
 import { savePipelineComponents } from '../pipeline/save-pipeline.js';
 import { embedExamples } from './embed-examples.js';
 import { ModuleTrainer } from './module-trainer.js';
@@ -23,7 +24,7 @@ const SAMPLES = 8;
 export async function trainDecoder(config: TrainConfig, context: TrainContext): Promise<void> {
   const { stream, signal } = context;
   const { stage = 0, ...input } = config.decoder as Partial<DecoderConfig> & { stage?: number };
-  const { clip, decoders = [] } = await loadPipelineComponents(config.model, ['clip', 'decoders']);
+  const { clip, decoders = [] } = await loadPipelineComponentsIfAny(config.model, ['clip', 'decoders']);
   const disposeAll = () => {
     clip?.dispose();
     for (const d of decoders) d.dispose();
@@ -65,7 +66,12 @@ export async function trainDecoder(config: TrainConfig, context: TrainContext): 
         ? data
         : await loadTrainingExamples(config.data, clip.config.vision_config.image_size);
     const withText = model.config.unet.textEmbedDim !== null;
-    embeddings = await embedExamples(clip, clipData.captions, clipData.images, { withEncodings: withText });
+    const bar = stream && new ProgressBar('embed with CLIP', clipData.captions.length, stream, 'pairs');
+    embeddings = await embedExamples(clip, clipData.captions, clipData.images, {
+      withEncodings: withText,
+      onBatch: (done) => bar?.update(done),
+    });
+    bar?.done();
     images = imagesToTensor(data.images); // [N, S, S, 3] in [-1, 1]
     const pixels = images;
     const conditioning = embeddings;

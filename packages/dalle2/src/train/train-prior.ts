@@ -1,6 +1,7 @@
 import { DiffusionPrior, type DiffusionPriorConfig, evaluatePrior, PriorTrainer } from '@dalle2js/prior';
 import * as tf from '@tensorflow/tfjs-core';
-import { loadPipelineComponents } from '../pipeline/load-pipeline.js';
+import { ProgressBar } from '../cli/progress-bar.js';
+import { loadPipelineComponentsIfAny } from '../pipeline/load-pipeline.js';
 import { savePipelineComponents } from '../pipeline/save-pipeline.js';
 import { embedExamples } from './embed-examples.js';
 import type { TrainContext } from './train-clip.js';
@@ -14,7 +15,7 @@ import { runTrainingLoop } from './training-loop.js';
  */
 export async function trainPrior(config: TrainConfig, context: TrainContext): Promise<void> {
   const { stream, signal } = context;
-  const { clip, prior: existing } = await loadPipelineComponents(config.model, ['clip', 'prior']);
+  const { clip, prior: existing } = await loadPipelineComponentsIfAny(config.model, ['clip', 'prior']);
   if (clip === undefined) {
     existing?.dispose();
     throw new Error(`model folder ${config.model} has no CLIP: train it first with \`dalle2 train clip\``);
@@ -41,7 +42,12 @@ export async function trainPrior(config: TrainConfig, context: TrainContext): Pr
     }
     const data = await loadTrainingExamples(config.data, clip.config.vision_config.image_size);
     const withEncodings = prior.config.network.numTextTokens > 0;
-    embeddings = await embedExamples(clip, data.captions, data.images, { withEncodings });
+    const bar = stream && new ProgressBar('embed with CLIP', data.captions.length, stream, 'pairs');
+    embeddings = await embedExamples(clip, data.captions, data.images, {
+      withEncodings,
+      onBatch: (done) => bar?.update(done),
+    });
+    bar?.done();
     const { lr, betas, weightDecay, emaDecay, maxGradNorm, warmupSteps, totalSteps, batchSize, seed } =
       config;
     trainer = new PriorTrainer(prior, {
