@@ -1,4 +1,4 @@
-import { defaultGenerator, type TorchGenerator } from '@dalle2js/core';
+import { defaultGenerator, type Rng } from '@dalle2js/core';
 import {
   addNoise,
   applyGuidance,
@@ -107,7 +107,7 @@ export type PriorConditioning = Pick<DiffusionPriorNetworkInputs, 'textEmbed' | 
 
 export interface PriorLossOptions {
   /** Draws the timesteps, the noise and the conditioning drops. Default: the global generator. */
-  generator?: TorchGenerator;
+  generator?: Rng;
 }
 
 export interface PriorSampleOptions {
@@ -124,7 +124,7 @@ export interface PriorSampleOptions {
   /** DDIM's eta (0 = deterministic). Default 0. */
   eta?: number;
   /** Default: the global generator. */
-  generator?: TorchGenerator;
+  generator?: Rng;
   /**
    * Draw this many candidates per prompt and keep the one with the highest cosine similarity to
    * the text embedding (the paper uses 2). Default 1.
@@ -157,7 +157,7 @@ export class DiffusionPrior {
 
   constructor(
     config: Partial<DiffusionPriorConfig> = {},
-    options: { rng?: TorchGenerator; network?: DiffusionPriorNetwork } = {},
+    options: { rng?: Rng; network?: DiffusionPriorNetwork } = {},
   ) {
     const resolved = resolveDiffusionPriorConfig(config);
     this.config = Object.freeze(resolved);
