@@ -1,0 +1,16 @@
+export type { AttentionBlockOptions, AttentionContext } from './attention-block.js';
+export { AttentionBlock } from './attention-block.js';
+export type { ProjectedCondition, UNetCondition } from './cond-projection.js';
+export { CondProjection } from './cond-projection.js';
+export { countUNetParameters } from './count-unet-parameters.js';
+export { Downsample2D } from './downsample.js';
+export type { ResnetBlockOptions } from './resnet-block.js';
+export { ResnetBlock2D } from './resnet-block.js';
+export type { UNetForwardOptions, UNetOptions, UNetTimesteps } from './unet.js';
+export { UNet } from './unet.js';
+export type { UNetConfig, UNetConfigInput } from './unet-config.js';
+export { levelChannels, resolveUNetConfig } from './unet-config.js';
+export type { UNetPresetName } from './unet-presets.js';
+export { unetPreset, unetPresets } from './unet-presets.js';
+export { Upsample2D } from './upsample.js';
+export { upsampleNearest } from './upsample-nearest.js';
