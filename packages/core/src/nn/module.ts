@@ -23,6 +23,7 @@ export abstract class Module {
   private readonly ownParameters = new Map<string, Parameter>();
   private readonly children = new Map<string, Module>();
 
+  /** Takes ownership of `value`: pass a fresh tensor; it is disposed once the variable holds its data. */
   protected addParameter(
     name: string,
     value: tf.Tensor,
@@ -31,6 +32,7 @@ export abstract class Module {
   ): tf.Variable {
     assertFreeName(name, this.ownParameters, this.children);
     const variable = tf.variable(value, trainable);
+    value.dispose();
     this.ownParameters.set(name, { variable, layout, trainable });
     return variable;
   }
