@@ -39,4 +39,6 @@ if ! /usr/bin/chromium --version >/dev/null 2>&1; then
   fi
 fi
 
-log "$(/usr/bin/chromium --version)"
+# Debian's launcher script trips over its own memory check on some machines ("[: ...: unexpected
+# operator"); that line is noise, so its stderr is dropped here.
+log "$(/usr/bin/chromium --version 2>/dev/null)"
