@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from './cli-error.js';
 
 /** `--name value` as a positive integer, or a usage error that names the option. */
@@ -47,13 +50,25 @@ export function oneOf<T extends string>(
   return value as T;
 }
 
-/** The model folder: `--model DIR`, else the DALLE2_MODEL environment variable. */
+/** The folder of the committed default model, `models/shapes` at the repository root. */
+export const DEFAULT_MODEL = join('models', 'shapes');
+
+/**
+ * The model folder: `--model DIR`, else the DALLE2_MODEL environment variable, else the default
+ * model (`models/shapes`) found above the CLI's own file, as in a clone of the repository.
+ */
 export function modelDir(value: string | undefined): string {
   const dir = value ?? process.env.DALLE2_MODEL;
-  if (dir === undefined || dir === '') {
-    throw new UsageError(
-      'no model: pass --model DIR (a folder written by `dalle2 train` or saveDalle2) or set DALLE2_MODEL',
-    );
+  if (dir !== undefined && dir !== '') return dir;
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(folder, DEFAULT_MODEL);
+    if (existsSync(join(candidate, 'config.json'))) return candidate;
+    const parent = dirname(folder);
+    if (parent === folder) break;
+    folder = parent;
   }
-  return dir;
+  throw new UsageError(
+    'no model: pass --model DIR (a folder written by `dalle2 train` or saveDalle2) or set DALLE2_MODEL',
+  );
 }

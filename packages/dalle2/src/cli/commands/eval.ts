@@ -13,7 +13,7 @@ export const EVAL_USAGE = `usage: dalle2 eval [options]
   -n, --images N          images per prompt (default 4)
   --seed N                (default 0)
   --steps N, --prior-steps N, --guidance G, --prior-guidance G, --sampler ddim|ddpm
-  -m, --model DIR         (default: $DALLE2_MODEL)
+  -m, --model DIR         (default: $DALLE2_MODEL, else models/shapes)
   --backend NAME
   --json                  print the full result as JSON
   -q, --quiet`;

@@ -18,7 +18,7 @@ export const GENERATE_USAGE = `usage: dalle2 generate PROMPT... [options]
   --guidance G            classifier-free guidance of the decoders (default 8)
   --prior-guidance G      classifier-free guidance of the prior (default 4)
   --sampler ddim|ddpm     (default ddim)
-  -m, --model DIR         the pipeline folder (default: $DALLE2_MODEL)
+  -m, --model DIR         the pipeline folder (default: $DALLE2_MODEL, else models/shapes)
   --backend NAME          auto, cpu, wasm, webgl, webgpu, tensorflow, tensorflow-gpu (default auto)
   -q, --quiet             no progress bars`;
 
