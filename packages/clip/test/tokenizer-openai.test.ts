@@ -13,13 +13,9 @@ const fixture = JSON.parse(
 
 describe('CLIPTokenizer with OpenAI CLIP merges', () => {
   let tokenizer: CLIPTokenizer;
-  let loadMs = 0;
 
   beforeAll(() => {
-    const text = readFileSync(mergesPath, 'utf8');
-    const started = performance.now();
-    tokenizer = CLIPTokenizer.fromOpenAIMerges(text);
-    loadMs = performance.now() - started;
+    tokenizer = CLIPTokenizer.fromOpenAIMerges(readFileSync(mergesPath, 'utf8'));
   });
 
   it('builds the 49408-token vocabulary with start 49406 and end 49407', () => {
@@ -52,15 +48,5 @@ describe('CLIPTokenizer with OpenAI CLIP merges', () => {
       const mask = Array.from(batch.attentionMask.subarray(row * 77, (row + 1) * 77));
       expect(mask).toEqual([...Array(length).fill(1), ...Array(77 - length).fill(0)]);
     });
-  });
-
-  it('loads in well under a second and encodes the prompts in milliseconds', () => {
-    expect(loadMs).toBeLessThan(1000);
-    const fresh = CLIPTokenizer.fromOpenAIMerges(readFileSync(mergesPath, 'utf8'));
-    const started = performance.now();
-    fresh.encodeBatch(fixture.texts);
-    const coldMs = performance.now() - started;
-    expect(coldMs).toBeLessThan(100);
-    console.info(`load ${loadMs.toFixed(1)} ms, first encode of 24 prompts ${coldMs.toFixed(2)} ms`);
   });
 });
