@@ -17,10 +17,11 @@ interface Run {
   stderr: string;
 }
 
-function dalle2(args: string[], timeout = 120_000): Promise<Run> {
+function dalle2(args: string[], timeout = 120_000, extraEnv: Record<string, string> = {}): Promise<Run> {
   const env = { ...process.env };
   delete env.DALLE2_MODEL;
   delete env.DALLE2_BACKEND;
+  Object.assign(env, extraEnv);
   return new Promise((done) => {
     execFile(process.execPath, [bin, ...args], { env, timeout }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -163,7 +164,14 @@ describe('dalle2 (built bin)', () => {
         /model folder .*missing does not exist/,
         1,
       ],
-      [dalle2(['generate', 'a red circle', '--out', out, ...fast]), /no model: pass --model DIR/, 2],
+      // Without --model the committed models/shapes is used, so DALLE2_MODEL names a missing folder.
+      [
+        dalle2(['generate', 'a red circle', '--out', out, ...fast], 120_000, {
+          DALLE2_MODEL: join(work, 'gone'),
+        }),
+        /model folder .*gone does not exist/,
+        1,
+      ],
       [
         dalle2([
           'generate',
