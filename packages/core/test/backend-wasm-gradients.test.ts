@@ -340,3 +340,182 @@ describe('MaxPool gradient on wasm', () => {
     );
   });
 });
+
+describe('BatchMatMul on wasm (every product on XNNPACK)', () => {
+  const cases: [string, number[], number[], boolean, boolean][] = [
+    ['2-D plain', [5, 7], [7, 3], false, false],
+    ['2-D transposeA', [7, 5], [7, 3], true, false],
+    ['2-D transposeB', [5, 7], [3, 7], false, true],
+    ['2-D both transposed', [7, 5], [3, 7], true, true],
+    ['batched (attention scores)', [2, 3, 6, 4], [2, 3, 5, 4], false, true],
+    ['batched (attention values)', [2, 3, 6, 5], [2, 3, 5, 4], false, false],
+    ['batched transposeA', [4, 5, 6], [4, 5, 3], true, false],
+    ['a batched, b shared 2-D', [3, 4, 6, 5], [5, 2], false, false],
+    ['a batched, b shared with batch axes of 1', [3, 6, 5], [1, 1, 2, 5], false, true],
+    ['a shared, b batched (left to wasm itself)', [1, 6, 5], [3, 5, 2], false, false],
+  ];
+  test.each(cases)(
+    '%s agrees with cpu, forward and gradients',
+    async (_, aShape, bShape, transposeA, transposeB) => {
+      const product = (a: tf.Tensor, b: tf.Tensor) => tf.matMul(a, b, transposeA, transposeB);
+      const forward = () => [
+        tf.tidy(() =>
+          product(
+            tf.tensor(randomValues(sizeOf(aShape), 21), aShape),
+            tf.tensor(randomValues(sizeOf(bShape), 22), bShape),
+          ),
+        ),
+      ];
+      const cpu = await gradientsOn('cpu', forward);
+      const wasm = await gradientsOn('wasm', forward);
+      expect(relativeDifference(wasm[0]!, cpu[0]!)).toBeLessThan(1e-5);
+      if (sizeOf(aShape.slice(0, -2)) !== sizeOf(bShape.slice(0, -2))) return; // tfjs has no broadcast gradient
+      await expectWasmMatchesCpu(
+        weightedSumGrads(product, [
+          { shape: aShape, seed: 23 },
+          { shape: bShape, seed: 24 },
+        ]),
+      );
+    },
+  );
+
+  test('leaves no tensor and no backend data behind', async () => {
+    await tf.setBackend('wasm');
+    try {
+      const run = () =>
+        tf.tidy(() => {
+          const a = tf.tensor(randomValues(2 * 3 * 6 * 4, 25), [2, 3, 6, 4]);
+          const b = tf.tensor(randomValues(2 * 3 * 5 * 4, 26), [2, 3, 5, 4]);
+          const w = tf.tensor(randomValues(4 * 2, 27), [4, 2]);
+          return [tf.matMul(a, b, false, true), tf.matMul(a, w), tf.matMul(a, b, true, true)];
+        });
+      tf.dispose(run());
+      const before = { tensors: tf.memory().numTensors, data: tf.engine().backend.numDataIds() };
+      const outputs = run();
+      expect(tf.engine().backend.numDataIds()).toBe(before.data + outputs.length);
+      tf.dispose(outputs);
+      expect({ tensors: tf.memory().numTensors, data: tf.engine().backend.numDataIds() }).toEqual(before);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+});
+
+describe('Slice on wasm (copies only the slice)', () => {
+  const cases: [string, number[], number[], number[]][] = [
+    ['contiguous rows', [6, 5], [2, 0], [3, 5]],
+    ['a batch entry', [4, 3, 5], [2, 0, 0], [1, 3, 5]],
+    ['columns of a matrix', [4, 7], [1, 2], [3, 4]],
+    ['a 4-D window (a filter tap)', [5, 2, 9, 8], [1, 0, 1, 2], [3, 2, 6, 5]],
+    ['middle axis only', [3, 6, 4], [0, 2, 0], [3, 3, 4]],
+    ['to the end (size -1)', [4, 5, 6], [1, 2, 3], [-1, -1, -1]],
+    ['rank 6', [2, 3, 2, 3, 2, 4], [1, 1, 0, 1, 1, 1], [1, 2, 2, 1, 1, 3]],
+    ['the whole tensor', [3, 4], [0, 0], [3, 4]],
+    ['empty', [3, 4], [1, 1], [0, 2]],
+  ];
+  test.each(cases)('%s agrees with cpu for float32, int32 and bool', async (_, shape, begin, size) => {
+    const slices = () =>
+      tf.tidy(() => {
+        const x = tf.tensor(randomValues(sizeOf(shape), 31), shape);
+        const ints = tf.cast(tf.mul(x, 1000), 'int32');
+        return [
+          tf.slice(x, begin, size),
+          tf.slice(ints, begin, size),
+          tf.slice(tf.greater(x, 0), begin, size),
+        ];
+      });
+    const cpu = await gradientsOn('cpu', slices);
+    const wasm = await gradientsOn('wasm', slices);
+    expect(wasm.map((values) => Array.from(values))).toEqual(cpu.map((values) => Array.from(values)));
+    expect(cpu[0]!.length).toBe(sizeOf(size.map((s, i) => (s === -1 ? shape[i]! - begin[i]! : s))));
+  });
+
+  test.each([
+    ['split into equal parts on the first axis', [6, 4, 5], 0, 3],
+    ['split into sizes on a middle axis', [3, 7, 4], 1, [2, 4, 1]],
+    ['split on the last axis', [2, 3, 6], -1, 2],
+  ] as [string, number[], number, number | number[]][])(
+    '%s agrees with cpu',
+    async (_, shape, axis, splits) => {
+      const parts = () =>
+        tf.tidy(() => tf.split(tf.tensor(randomValues(sizeOf(shape), 32), shape), splits, axis));
+      expect(await gradientsOn('wasm', parts)).toEqual(await gradientsOn('cpu', parts));
+    },
+  );
+
+  test.each([0, 1, 2, -1])('unstack on axis %i agrees with cpu', async (axis) => {
+    const shape = [3, 4, 2, 5];
+    const pieces = () => tf.tidy(() => tf.unstack(tf.tensor(randomValues(sizeOf(shape), 33), shape), axis));
+    const [cpu, wasm] = [await gradientsOn('cpu', pieces), await gradientsOn('wasm', pieces)];
+    expect(wasm).toEqual(cpu);
+    expect(cpu.length).toBe(shape.at(axis));
+  });
+
+  test('split, unstack and strings still work', async () => {
+    await tf.setBackend('wasm');
+    try {
+      const parts = tf.split(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]), [1, 2], 1);
+      expect(await Promise.all(parts.map((t) => t.array()))).toEqual([
+        [[1], [4]],
+        [
+          [2, 3],
+          [5, 6],
+        ],
+      ]);
+      const rows = tf.unstack(tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]));
+      expect(rows.map((t) => t.shape)).toEqual([[3], [3]]);
+      expect(await rows[1]!.array()).toEqual([4, 5, 6]);
+      tf.dispose([...parts, ...rows]);
+      const words = tf.tensor1d(['a', 'b', 'c'], 'string');
+      const picked = tf.slice(words, 1, 2);
+      expect(await picked.array()).toEqual(['b', 'c']);
+      tf.dispose([words, picked]);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+});
+
+describe('Identity on wasm (shares memory)', () => {
+  test('a clone shares its data, outlives its source and agrees with it; no backend data is left behind', async () => {
+    await tf.setBackend('wasm');
+    try {
+      const backend = tf.engine().backend;
+      const before = backend.numDataIds();
+      const x = tf.tensor(randomValues(24, 41), [2, 3, 4]);
+      const copy = tf.clone(x);
+      expect(backend.numDataIds()).toBe(before + 1);
+      const expected = await x.data();
+      x.dispose();
+      expect(await copy.data()).toEqual(expected);
+      copy.dispose();
+      expect(backend.numDataIds()).toBe(before);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+
+  test('the tensors a gradient saves (through Identity) take no new wasm memory', async () => {
+    await tf.setBackend('wasm');
+    try {
+      const backend = tf.engine().backend;
+      const x = tf.tensor(randomValues(64 * 32, 42), [64, 32]);
+      const w = tf.variable(tf.tensor(randomValues(32 * 32, 43), [32, 32]));
+      // Backend buffers that the forward pass creates: with and without tfjs saving tensors for backward.
+      const created = { plain: 0, recorded: 0 };
+      const loss = (mode: keyof typeof created) => () => {
+        const before = backend.numDataIds();
+        const y = tf.sum(tf.sigmoid(tf.matMul(tf.sigmoid(tf.matMul(x, w)), w))) as tf.Scalar;
+        created[mode] = backend.numDataIds() - before;
+        return y;
+      };
+      tf.tidy(loss('plain'));
+      const { value, grads } = tf.variableGrads(loss('recorded'));
+      tf.dispose([value, ...Object.values(grads), x, w]);
+      expect(created.plain).toBeGreaterThan(0);
+      expect(created.recorded).toBe(created.plain);
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+});

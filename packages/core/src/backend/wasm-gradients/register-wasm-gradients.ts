@@ -1,4 +1,7 @@
+import { overrideBatchMatMulOnWasm } from './batch-mat-mul-kernel.js';
+import { overrideIdentityOnWasm } from './identity-kernel.js';
 import { overrideGradientOnWasm } from './override-on-wasm.js';
+import { overrideSliceOnWasm } from './slice-kernel.js';
 import {
   conv2dBackpropInputWasmGradConfig,
   conv2dWasmGradConfig,
@@ -14,8 +17,16 @@ export const WASM_GRADIENT_OVERRIDES = [
   maxPoolWasmGradConfig.kernelName,
 ] as const;
 
-/** Installs the wasm gradient overrides on top of tfjs' gradients; safe to call again. */
+/**
+ * Installs the wasm gradient overrides on top of tfjs' gradients and, once the wasm package has
+ * registered its kernels, the wasm kernels that training leans on, made faster: BatchMatMul (a
+ * matMul's gradient is two transposed matMuls), Slice/SplitV/Unpack, and Identity (which saves
+ * every tensor the backward pass needs); safe to call again.
+ */
 export function registerWasmGradients(): void {
+  overrideBatchMatMulOnWasm();
+  overrideSliceOnWasm();
+  overrideIdentityOnWasm();
   overrideGradientOnWasm(conv2dWasmGradConfig);
   overrideGradientOnWasm(conv2dBackpropInputWasmGradConfig);
   overrideGradientOnWasm(gatherV2WasmGradConfig);
