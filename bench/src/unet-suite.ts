@@ -1,0 +1,115 @@
+import { TorchGenerator } from '@dalle2js/core';
+import { UNet, type UNetPresetName, unetPreset } from '@dalle2js/unet';
+import * as tf from '@tensorflow/tfjs-core';
+import { countUNetFlops } from './count-unet-flops.js';
+import type { BenchBackend, MeasurementSpec, Prepared, Suite } from './suite.js';
+
+interface UNetCase {
+  preset: UNetPresetName;
+  batch: number;
+  size: number;
+  backends: readonly BenchBackend[];
+  forwardReps: MeasurementSpec['reps'];
+  trainReps: MeasurementSpec['reps'];
+}
+
+/** A U-Net with its default initialisation, and seeded inputs: x [B, S, S, 3], t [B], imageEmbed [B, 512]. */
+function prepareUNet({ preset, batch, size }: UNetCase, train: boolean): Prepared {
+  const generator = new TorchGenerator(0);
+  const unet = new UNet(unetPreset(preset), { rng: generator });
+  const x = generator.randnTensor([batch, size, size, 3]);
+  const noise = generator.randnTensor([batch, size, size, 3]);
+  const imageEmbed = generator.randnTensor([batch, unet.config.imageEmbedDim]);
+  const timesteps = Array.from({ length: batch }, (_, i) => 100 + 200 * i);
+  const variables = unet.trainableVariables();
+  const forward = async () => {
+    const y = unet.apply(x, timesteps, { imageEmbed });
+    await y.data();
+    y.dispose();
+  };
+  // Forward and backward: the gradient of the epsilon loss for every parameter, no optimizer step.
+  const trainStep = async () => {
+    const { value, grads } = tf.variableGrads(
+      () => tf.mean(tf.square(tf.sub(unet.apply(x, timesteps, { imageEmbed }), noise))) as tf.Scalar,
+      variables,
+    );
+    const all = [value, ...Object.values(grads)];
+    await Promise.all(all.map((t) => t.data()));
+    tf.dispose(all);
+  };
+  return {
+    step: train ? trainStep : forward,
+    dispose: () => {
+      unet.dispose();
+      tf.dispose([x, noise, imageEmbed]);
+    },
+  };
+}
+
+function unetMeasurements(unetCase: UNetCase): MeasurementSpec[] {
+  const { preset, batch, size } = unetCase;
+  const flops = countUNetFlops(unetPreset(preset), batch, size);
+  const label = `U-Net ${preset} ${size}px batch ${batch}`;
+  return [
+    {
+      name: `${label} forward`,
+      backends: unetCase.backends,
+      batch,
+      reps: unetCase.forwardReps,
+      flops: flops.forward,
+      prepare: () => prepareUNet(unetCase, false),
+    },
+    {
+      name: `${label} forward+backward`,
+      backends: unetCase.backends,
+      batch,
+      reps: unetCase.trainReps,
+      flops: flops.trainStep,
+      note: 'FLOPs: backward counted as 2x forward (see countUNetFlops)',
+      prepare: () => prepareUNet(unetCase, true),
+    },
+  ];
+}
+
+/**
+ * The seed decoder at 64 px, batch 4 (about 0.39 TFLOP forward, 1.2 TFLOP forward+backward): wasm
+ * only, since the cpu backend and a software WebGPU adapter would take many minutes a call.
+ */
+export const unetSeedSuite: Suite = {
+  name: 'unet-seed',
+  description:
+    'U-Net seed preset, 64 px, batch 4: forward, and forward+backward (gradients of every parameter)',
+  measurements: unetMeasurements({
+    preset: 'seed',
+    batch: 4,
+    size: 64,
+    backends: ['wasm'],
+    forwardReps: { wasm: 2 },
+    trainReps: { wasm: 1 },
+  }),
+};
+
+/** The small preset at 64 px, batch 4 (wasm, cpu), and at 32 px, batch 1 on every backend, WebGPU included. */
+export const unetSmallSuite: Suite = {
+  name: 'unet-small',
+  description:
+    'U-Net small preset: 64 px batch 4 (wasm, cpu) and 32 px batch 1 (every backend), forward and forward+backward',
+  measurements: [
+    ...unetMeasurements({
+      preset: 'small',
+      batch: 4,
+      size: 64,
+      backends: ['wasm', 'cpu'],
+      forwardReps: { wasm: 3, cpu: 1 },
+      trainReps: { wasm: 3, cpu: 1 },
+    }),
+    ...unetMeasurements({
+      preset: 'small',
+      batch: 1,
+      size: 32,
+      backends: ['wasm', 'cpu', 'webgpu'],
+      forwardReps: { wasm: 3, cpu: 1, webgpu: 2 },
+      trainReps: { wasm: 3, cpu: 1, webgpu: 1 },
+    }),
+  ],
+};
