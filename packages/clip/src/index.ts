@@ -59,3 +59,4 @@ export {
   type Uint8Image,
 } from './resize-bicubic.js';
 export * from './tokenizer/index.js';
+export * from './training/index.js';
