@@ -25,8 +25,8 @@ export function packageTestConfig({ tfjs = true }: { tfjs?: boolean } = {}) {
     ssr: { resolve: { conditions: ['source'] } },
     test: {
       setupFiles: tfjs ? [new URL('./vitest.setup.ts', import.meta.url).pathname] : [],
-      testTimeout: 120_000,
-      hookTimeout: 120_000,
+      testTimeout: 600_000,
+      hookTimeout: 600_000,
     },
   });
 }
