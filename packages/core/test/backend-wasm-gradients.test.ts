@@ -127,6 +127,9 @@ describe('Conv2D gradient on wasm', () => {
     ],
     ['1x1 stride 1 valid', [2, 5, 5, 6], [1, 1, 6, 4], 1, 'valid'],
     ['1x1 stride 2 valid', [2, 6, 6, 3], [1, 1, 3, 4], 2, 'valid'],
+    // Over 256 input channels the filter gradient takes one matMul per tap instead of one in all.
+    ['3x3 stride 1 same, 260 input channels', [1, 5, 4, 260], [3, 3, 260, 3], 1, 'same'],
+    ['3x3 stride 2 same, 260 input channels', [2, 6, 5, 260], [3, 3, 260, 2], 2, 'same'],
   ];
   test.each(cases)('%s agrees with cpu', async (_, xShape, wShape, strides, pad) => {
     const grads = weightedSumGrads(
@@ -519,3 +522,4 @@ describe('Identity on wasm (shares memory)', () => {
     }
   });
 });
+

@@ -2,12 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Conv2dPad, Conv2dStrides, RoundingMode } from './conv2d-input-grad.js';
 import { frameSpatial } from './spatial-frame.js';
 
+/** Input channels up to which the taps are one matMul (on one wasm thread 128 and 256 gain, 512 and 1024 lose). */
+const STACK_TAPS_UP_TO = 256;
+
 /**
- * The gradient of an NHWC conv2d with respect to its filter, one matMul per filter tap: the input
- * pixels that tap saw, channels first, times `dy`. wasm has no Conv2DBackpropFilter kernel, and
- * on wasm a matMul with transposeA and a strided slice are each several times slower than a plain
- * one, so the input is rearranged once (channels first, split by stride phase) and every tap is a
- * plain slice of it.
+ * The gradient of an NHWC conv2d with respect to its filter, from matMuls of the input pixels each
+ * filter tap saw (channels first) with `dy`. wasm has no Conv2DBackpropFilter kernel, and on wasm a
+ * matMul with transposeA and a strided slice are each several times slower than a plain one, so
+ * the input is rearranged once (channels first, split by stride phase) and every tap is a plain
+ * slice of it. With few input channels the taps are stacked into one [taps * in, pixels] matrix
+ * and multiplied once: a product with few rows and a long reduction runs well below XNNPACK's
+ * best, and nine of them cost more than one nine times as tall.
  */
 export function conv2dFilterGrad(
   x: tf.Tensor4D,
@@ -32,19 +37,22 @@ export function conv2dFilterGrad(
     ); // [N, framedHeight, framedWidth, in]
     const phases = stridePhases(framed, sh, sw); // [sh * sw * in, N, framedHeight / sh, framedWidth / sw]
     const dyRows = tf.reshape(dy, [n * outHeight * outWidth, outChannels]);
-    const taps: tf.Tensor2D[] = [];
+    const seen: tf.Tensor2D[] = [];
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
         const phase = (i % sh) * sw + (j % sw);
-        const seen = tf.slice(
+        const tap = tf.slice(
           phases,
           [phase * inChannels, 0, Math.floor(i / sh), Math.floor(j / sw)],
           [inChannels, n, outHeight, outWidth],
         ); // [in, N, Ho, Wo]
-        taps.push(tf.matMul(tf.reshape(seen, [inChannels, -1]), dyRows)); // [in, out]
+        seen.push(tf.reshape(tap, [inChannels, -1]));
       }
     }
-    return tf.reshape(tf.stack(taps), filterShape); // [kh, kw, in, out]
+    if (seen.length > 1 && inChannels <= STACK_TAPS_UP_TO) {
+      return tf.reshape(tf.matMul(tf.concat(seen), dyRows), filterShape); // [kh * kw * in, out]
+    }
+    return tf.reshape(tf.stack(seen.map((tap) => tf.matMul(tap, dyRows))), filterShape); // [kh, kw, in, out]
   });
 }
 
