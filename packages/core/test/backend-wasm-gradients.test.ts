@@ -523,3 +523,23 @@ describe('Identity on wasm (shares memory)', () => {
   });
 });
 
+describe('Transpose on wasm (blocked matrix transposes)', () => {
+  const cases: [string, number[], number[]][] = [
+    ['a batch of matrices', [3, 300, 257], [0, 2, 1]],
+    ['one matrix, odd sizes', [301, 233], [1, 0]],
+    ['channels first, axes of size 1 dropped', [1, 400, 1, 170], [0, 2, 3, 1]],
+    ['a 4-D batch of matrices', [2, 3, 130, 90], [0, 1, 3, 2]],
+    ['another permutation (left to wasm)', [40, 50, 40], [2, 0, 1]],
+    ['a small matrix (left to wasm)', [5, 7], [1, 0]],
+  ];
+  test.each(cases)('%s agrees with cpu for float32, int32 and bool', async (_, shape, perm) => {
+    const transposed = () =>
+      tf.tidy(() => {
+        const x = tf.tensor(randomValues(sizeOf(shape), 51), shape);
+        const ints = tf.cast(tf.mul(x, 1000), 'int32');
+        return [tf.transpose(x, perm), tf.transpose(ints, perm), tf.transpose(tf.greater(x, 0), perm)];
+      });
+    const [cpu, wasm] = [await gradientsOn('cpu', transposed), await gradientsOn('wasm', transposed)];
+    expect(wasm).toEqual(cpu);
+  });
+});

@@ -2,6 +2,7 @@ import { overrideBatchMatMulOnWasm } from './batch-mat-mul-kernel.js';
 import { overrideIdentityOnWasm } from './identity-kernel.js';
 import { overrideGradientOnWasm } from './override-on-wasm.js';
 import { overrideSliceOnWasm } from './slice-kernel.js';
+import { overrideTransposeOnWasm } from './transpose-kernel.js';
 import {
   conv2dBackpropInputWasmGradConfig,
   conv2dWasmGradConfig,
@@ -20,13 +21,14 @@ export const WASM_GRADIENT_OVERRIDES = [
 /**
  * Installs the wasm gradient overrides on top of tfjs' gradients and, once the wasm package has
  * registered its kernels, the wasm kernels that training leans on, made faster: BatchMatMul (a
- * matMul's gradient is two transposed matMuls), Slice/SplitV/Unpack, and Identity (which saves
- * every tensor the backward pass needs); safe to call again.
+ * matMul's gradient is two transposed matMuls), Slice/SplitV/Unpack, Transpose, and Identity (which
+ * saves every tensor the backward pass needs); safe to call again.
  */
 export function registerWasmGradients(): void {
   overrideBatchMatMulOnWasm();
   overrideSliceOnWasm();
   overrideIdentityOnWasm();
+  overrideTransposeOnWasm();
   overrideGradientOnWasm(conv2dWasmGradConfig);
   overrideGradientOnWasm(conv2dBackpropInputWasmGradConfig);
   overrideGradientOnWasm(gatherV2WasmGradConfig);
