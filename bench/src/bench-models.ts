@@ -15,7 +15,7 @@ export const PROMPTS = [
  * merges file: only the embedding table is smaller, and the encoders cost the same.
  */
 export function seedCLIP(rng: Rng): CLIPModel {
-  const tokenizer = new CLIPTokenizer(trainBPE(PROMPTS, { vocabSize: 400, minFrequency: 1 }));
+  const tokenizer = new CLIPTokenizer(trainBPE(PROMPTS, { vocabSize: 600, minFrequency: 1 }));
   const config = clipPreset('seed');
   return new CLIPModel(
     {

@@ -14,6 +14,10 @@ export interface BenchReport {
   /** Suites in the order they ran. */
   suites: string[];
   measurements: Measurement[];
+  /** Measurements of the selected suites that no backend runs, and why. */
+  notRun: { suite: string; name: string; reason: string }[];
+  /** Suites whose process failed on a backend (the run goes on without them). */
+  failed: { suite: string; backend: string; error: string }[];
   /** Seconds the whole run took. */
   wallSeconds: number;
 }

@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   if (values.out) writeFileSync(values.out, json);
   else process.stdout.write(json);
   printSummary(report);
+  if (report.failed.length > 0) process.exitCode = 1;
 }
 
 function parseBackends(list: string | undefined): BenchBackend[] {
@@ -119,6 +120,12 @@ async function runAll(
     backends: {},
     suites,
     measurements: [],
+    notRun: SUITES.filter((suite) => suites.includes(suite.name)).flatMap((suite) =>
+      suite.measurements.flatMap((m) =>
+        m.notRun === undefined ? [] : [{ suite: suite.name, name: m.name, reason: m.notRun }],
+      ),
+    ),
+    failed: [],
     wallSeconds: 0,
   };
   const rest: Measurement[] = [];
@@ -126,7 +133,14 @@ async function runAll(
     for (const backend of backends) {
       const known = report.backends[backend];
       if (known && !known.available) continue;
-      const run = await runChildProcess(suite, backend, reps);
+      let run: SuiteRun;
+      try {
+        run = await runChildProcess(suite, backend, reps);
+      } catch (error) {
+        // One suite failing (a backend out of memory, say) should not cost the others' numbers.
+        report.failed.push({ suite, backend, error: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
       report.backends[backend] = mergeStatus(known, run.status);
       for (const m of run.measurements) {
         rest.push({
@@ -197,6 +211,8 @@ function printSummary(report: BenchReport): void {
   for (const [name, status] of Object.entries(report.backends)) {
     lines.push(`  ${name}: ${status.available ? status.description : `not run: ${status.reason}`}`);
   }
+  for (const m of report.notRun) lines.push(`not run: ${m.name}: ${m.reason}`);
+  for (const f of report.failed) lines.push(`FAILED: ${f.suite} on ${f.backend}: ${f.error}`);
   for (const m of report.measurements) {
     const parts = [
       `${m.minMs.toFixed(0)} ms`,

@@ -23,7 +23,7 @@ export async function runSuite(
   }
   const measurements: SuiteRun['measurements'] = [];
   for (const spec of suite.measurements) {
-    if (!spec.backends.includes(backend)) continue;
+    if (!spec.backends.includes(backend) || spec.notRun !== undefined) continue;
     const reps = spec.reps[backend] ?? spec.reps.wasm;
     // The cpu backend has no first-call costs worth another minute of a big model.
     const warmUp = backend !== 'cpu';

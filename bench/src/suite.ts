@@ -21,6 +21,8 @@ export interface MeasurementSpec {
   /** FLOPs of one call where they are counted. */
   flops?: number;
   note?: string;
+  /** Why it is not run on any backend (it is listed in the report's `notRun`). */
+  notRun?: string;
   /** Builds the model and the inputs, seeded, on the active backend. */
   prepare(): Promise<Prepared> | Prepared;
 }

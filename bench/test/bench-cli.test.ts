@@ -67,6 +67,8 @@ function report(measurements: Measurement[]): BenchReport {
     backends: {},
     suites: ['s'],
     measurements,
+    notRun: [],
+    failed: [],
     wallSeconds: 1,
   };
 }
