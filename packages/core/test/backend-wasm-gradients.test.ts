@@ -130,6 +130,22 @@ describe('Conv2D gradient on wasm', () => {
     // Over 256 input channels the filter gradient takes one matMul per tap instead of one in all.
     ['3x3 stride 1 same, 260 input channels', [1, 5, 4, 260], [3, 3, 260, 3], 1, 'same'],
     ['3x3 stride 2 same, 260 input channels', [2, 6, 5, 260], [3, 3, 260, 2], 2, 'same'],
+    // With few pixels for the output channels the input gradient is one matMul and a sum of taps.
+    ['few pixels: 3x3 stride 1 same', [1, 3, 4, 5], [3, 3, 5, 16], 1, 'same'],
+    ['few pixels: 3x3 stride 1 valid', [2, 4, 4, 3], [3, 3, 3, 20], 1, 'valid'],
+    ['few pixels: 1x1', [1, 2, 2, 6], [1, 1, 6, 8], 1, 'valid'],
+    [
+      'few pixels: 2x3 explicit uneven pad',
+      [1, 3, 3, 4],
+      [2, 3, 4, 24],
+      1,
+      [
+        [0, 0],
+        [2, 0],
+        [0, 1],
+        [0, 0],
+      ],
+    ],
   ];
   test.each(cases)('%s agrees with cpu', async (_, xShape, wShape, strides, pad) => {
     const grads = weightedSumGrads(
@@ -177,6 +193,25 @@ describe('Conv2D gradient on wasm', () => {
     expect(wasm).not.toContain('Conv2DBackpropInput');
     expect(wasm).not.toContain('Conv2DBackpropFilter');
   });
+});
+
+test('the input gradient of a conv with few pixels for its channels runs no second conv on wasm', async () => {
+  await tf.setBackend('wasm');
+  try {
+    const convsIn = async (xShape: number[], filterShape: [number, number, number, number]) => {
+      const w = tf.tensor(randomValues(sizeOf(filterShape), 62), filterShape) as tf.Tensor4D;
+      const x = tf.tensor(randomValues(sizeOf(xShape), 61), xShape);
+      const profile = await tf.profile(() =>
+        tf.dispose(tf.grad((p: tf.Tensor) => tf.sum(tf.conv2d(p as tf.Tensor4D, w, 1, 'same')))(x)),
+      );
+      tf.dispose([w, x]);
+      return profile.kernels.filter((kernel) => kernel.name === 'Conv2D').length;
+    };
+    expect(await convsIn([1, 3, 4, 5], [3, 3, 5, 16])).toBe(1); // 12 pixels, 16 channels: a matMul
+    expect(await convsIn([1, 8, 8, 5], [3, 3, 5, 16])).toBe(2); // 64 pixels: a conv
+  } finally {
+    await tf.setBackend('cpu');
+  }
 });
 
 describe('Conv2DBackpropInput (conv2dTranspose) gradient on wasm', () => {
