@@ -130,6 +130,22 @@ describe('Conv2D gradient on wasm', () => {
     // Over 256 input channels the filter gradient takes one matMul per tap instead of one in all.
     ['3x3 stride 1 same, 260 input channels', [1, 5, 4, 260], [3, 3, 260, 3], 1, 'same'],
     ['3x3 stride 2 same, 260 input channels', [2, 6, 5, 260], [3, 3, 260, 2], 2, 'same'],
+    // From about 32 px, stride 1, the filter gradient's taps run along whole framed rows.
+    ['along rows: 3x3 stride 1 same', [1, 32, 30, 2], [3, 3, 2, 3], 1, 'same'],
+    ['along rows: 3x3 stride 1 valid, batch 2', [2, 34, 32, 2], [3, 3, 2, 3], 1, 'valid'],
+    ['along rows: 260 input channels', [1, 32, 30, 260], [3, 3, 260, 2], 1, 'same'],
+    [
+      'along rows: 2x3 explicit uneven pad',
+      [1, 30, 32, 2],
+      [2, 3, 2, 2],
+      1,
+      [
+        [0, 0],
+        [1, 0],
+        [0, 2],
+        [0, 0],
+      ],
+    ],
     // With few pixels for the output channels the input gradient is one matMul and a sum of taps.
     ['few pixels: 3x3 stride 1 same', [1, 3, 4, 5], [3, 3, 5, 16], 1, 'same'],
     ['few pixels: 3x3 stride 1 valid', [2, 4, 4, 3], [3, 3, 3, 20], 1, 'valid'],
@@ -391,6 +407,13 @@ describe('BatchMatMul on wasm (every product on XNNPACK)', () => {
     ['a batched, b shared 2-D', [3, 4, 6, 5], [5, 2], false, false],
     ['a batched, b shared with batch axes of 1', [3, 6, 5], [1, 1, 2, 5], false, true],
     ['a shared, b batched (left to wasm itself)', [1, 6, 5], [3, 5, 2], false, false],
+    // Batch entries of 2^16 multiply-adds and more get an XNNPACK product each; smaller go to wasm.
+    ['batched, large entries', [2, 3, 40, 40], [2, 3, 40, 48], false, false],
+    ['batched transposeB, large entries', [2, 2, 48, 40], [2, 2, 40, 40], false, true],
+    ['batched transposeA, large entries', [3, 40, 48], [3, 40, 40], true, false],
+    // a b^T with few rows in a runs as (b a^T)^T.
+    ['2-D transposeB, few rows', [3, 40], [50, 40], false, true],
+    ['2-D transposeB, one row', [1, 64], [30, 64], false, true],
   ];
   test.each(cases)(
     '%s agrees with cpu, forward and gradients',
@@ -417,6 +440,13 @@ describe('BatchMatMul on wasm (every product on XNNPACK)', () => {
     },
   );
 
+  test('mismatched inner dimensions throw as on cpu', async () => {
+    const mismatched = () =>
+      tf.tidy(() => [tf.matMul(tf.ones([2, 3, 40, 40]), tf.ones([2, 3, 41, 40]), false, false)]);
+    await expect(gradientsOn('cpu', mismatched)).rejects.toThrow(/inner shapes \(40\) and \(41\)/);
+    await expect(gradientsOn('wasm', mismatched)).rejects.toThrow(/inner shapes \(40\) and \(41\)/);
+  });
+
   test('leaves no tensor and no backend data behind', async () => {
     await tf.setBackend('wasm');
     try {
@@ -425,7 +455,15 @@ describe('BatchMatMul on wasm (every product on XNNPACK)', () => {
           const a = tf.tensor(randomValues(2 * 3 * 6 * 4, 25), [2, 3, 6, 4]);
           const b = tf.tensor(randomValues(2 * 3 * 5 * 4, 26), [2, 3, 5, 4]);
           const w = tf.tensor(randomValues(4 * 2, 27), [4, 2]);
-          return [tf.matMul(a, b, false, true), tf.matMul(a, w), tf.matMul(a, b, true, true)];
+          const c = tf.tensor(randomValues(2 * 3 * 5 * 6, 28), [2, 3, 5, 6]);
+          const big = tf.tensor(randomValues(2 * 40 * 40, 29), [2, 40, 40]);
+          return [
+            tf.matMul(a, b, false, true),
+            tf.matMul(a, w),
+            tf.matMul(a, c, true, true),
+            tf.matMul(big, big, false, true),
+            tf.matMul(tf.slice(tf.reshape(a, [36, 4]), 0, 2), tf.reshape(b, [30, 4]), false, true),
+          ];
         });
       tf.dispose(run());
       const before = { tensors: tf.memory().numTensors, data: tf.engine().backend.numDataIds() };
