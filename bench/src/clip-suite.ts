@@ -12,7 +12,7 @@ export const clipSuite: Suite = {
       name: `CLIP seed text encoding, ${PROMPTS.length} prompts`,
       backends: ['wasm', 'cpu', 'webgpu'],
       batch: PROMPTS.length,
-      reps: { wasm: 5, cpu: 2, webgpu: 5 },
+      reps: { wasm: 5, cpu: 1, webgpu: 5 },
       note: 'tokenizing included; prompts padded to the longest',
       prepare() {
         const clip = seedCLIP(new TorchGenerator(0));
@@ -30,7 +30,7 @@ export const clipSuite: Suite = {
       name: `CLIP seed image encoding, ${IMAGES} images 256px`,
       backends: ['wasm', 'cpu', 'webgpu'],
       batch: IMAGES,
-      reps: { wasm: 5, cpu: 2, webgpu: 5 },
+      reps: { wasm: 5, cpu: 1, webgpu: 5 },
       note: 'preprocessed images in, embeddings out',
       prepare() {
         const generator = new TorchGenerator(0);

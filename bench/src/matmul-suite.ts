@@ -12,7 +12,7 @@ export const matMulSuite: Suite = {
       name: `matMul ${N}x${N}x${N}`,
       backends: ['wasm', 'cpu', 'webgpu'],
       batch: 1,
-      reps: { wasm: 5, cpu: 2, webgpu: 5 },
+      reps: { wasm: 5, cpu: 1, webgpu: 5 },
       flops: 2 * N ** 3,
       prepare() {
         const [a, b] = tf.tidy(() => [
