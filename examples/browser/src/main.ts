@@ -26,11 +26,19 @@ let session: Session | undefined;
 const bars = new Map<string, { bar: HTMLProgressElement; label: HTMLSpanElement }>();
 let imageUrls: string[] = [];
 
-backendSelect.value = await defaultBackend();
 form.addEventListener('submit', (event) => {
   event.preventDefault();
   void generate();
 });
+// Asking for a WebGPU adapter can take seconds; a backend chosen meanwhile is kept. The button
+// waits for the answer, and body[data-ready] tells scripts (and the test) the page is usable.
+let pickedMeanwhile = false;
+backendSelect.addEventListener('change', () => (pickedMeanwhile = true), { once: true });
+const suggested = await defaultBackend();
+if (!pickedMeanwhile) backendSelect.value = suggested;
+status.textContent = 'Choose a backend and press Generate.';
+button.disabled = false;
+document.body.dataset.ready = 'true';
 
 /** WebGPU where the browser has an adapter, else WebGL; `?backend=NAME` picks one. */
 async function defaultBackend(): Promise<PageBackend> {

@@ -30,7 +30,11 @@ const BASE_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  // Containers often give /dev/shm 64 MB; Chromium then writes its shared memory under /tmp.
+  '--disable-dev-shm-usage',
 ];
+/** How long one generation may take: SwiftShader renders WebGL on the CPU (14 s idle, 61 s loaded). */
+const GENERATE_TIMEOUT_MS = 180_000;
 
 const skip = existsSync(CHROMIUM)
   ? false
@@ -63,12 +67,12 @@ describe('the browser playground', { skip }, () => {
   });
 
   test('WebGL (SwiftShader) draws the images', async () => {
-    const page = await generateIn(origin, 'webgl', 4, [
+    const page = await generateIn(origin, 'webgl', 2, [
       '--use-angle=swiftshader',
       '--enable-unsafe-swiftshader',
     ]);
     assert.match(page.status, /Backend: webgl\. Model: a tiny untrained pipeline/);
-    assert.match(page.status, /4 images of 32×32 px/);
+    assert.match(page.status, /2 images of 32×32 px/);
   });
 
   test('WASM (SIMD, threads) draws the images', async () => {
@@ -104,19 +108,30 @@ async function generateIn(origin, backend, images, extraArgs) {
   });
   /** @type {string[]} */
   const problems = [];
+  /** @type {string[]} */
+  const consoleLines = [];
   try {
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
+      consoleLines.push(`${message.type()}: ${message.text()}`);
       if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
     });
     await page.goto(`${origin}/`);
+    await page.waitForSelector('body[data-ready]', { timeout: 60_000 });
     await page.fill('#prompt', PROMPT);
     await page.selectOption('#backend', backend);
     await page.fill('#count', String(images));
     await page.fill('#seed', '7');
     await page.click('#generate');
-    await page.waitForSelector('body[data-state]', { timeout: 100_000 });
+    await page.waitForSelector('body[data-state]', { timeout: GENERATE_TIMEOUT_MS }).catch(async (error) => {
+      throw new Error(
+        `${backend}: no result after ${GENERATE_TIMEOUT_MS / 1000} s. ${await describePage(page)} Console: ${consoleLines.slice(-20).join(' | ') || 'empty'}.`,
+        {
+          cause: error,
+        },
+      );
+    });
     const state = await page.evaluate(() => ({
       state: document.body.dataset.state,
       error: document.getElementById('error')?.textContent ?? '',
@@ -161,6 +176,22 @@ async function generateIn(origin, backend, images, extraArgs) {
     await context.close();
     await rm(profile, { recursive: true, force: true });
   }
+}
+
+/**
+ * What the page shows now, for a failure message: the status line, each progress bar and the
+ * console, so that a timeout tells a hang (no bars) from slowness (bars part way).
+ * @param {import('playwright-core').Page} page
+ */
+async function describePage(page) {
+  const shown = await page.evaluate(() => ({
+    status: document.getElementById('status')?.textContent ?? '',
+    bars: [...document.querySelectorAll('#progress progress')].map(
+      (bar) =>
+        `${bar.getAttribute('data-stage')} ${/** @type {HTMLProgressElement} */ (bar).value}/${/** @type {HTMLProgressElement} */ (bar).max}`,
+    ),
+  }));
+  return `Status: '${shown.status}'. Progress: ${shown.bars.join(', ') || 'no bars (the worker never became ready)'}.`;
 }
 
 /** A port that nothing listens on now, on 127.0.0.1. */
