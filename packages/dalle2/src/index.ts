@@ -32,3 +32,4 @@ export type { PipelineComponents } from './pipeline/save-pipeline.js';
 export { saveDalle2, savePipelineComponents } from './pipeline/save-pipeline.js';
 export type { EncodePromptsOptions, TextConditioning } from './pipeline/text-conditioning.js';
 export { checkPrompts, encodePrompts } from './pipeline/text-conditioning.js';
+export { tinyDalle2 } from './pipeline/tiny-dalle2.js';
