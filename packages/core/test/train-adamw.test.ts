@@ -152,7 +152,7 @@ describe('AdamW', () => {
     dispose();
   });
 
-  test('exported state resumes exactly and is keyed by parameter name', () => {
+  test('exported state resumes exactly and is keyed by parameter name', async () => {
     const a = setup({ lr: 0.05 });
     a.run(2);
     const state = a.optimizer.exportState();
@@ -177,7 +177,7 @@ describe('AdamW', () => {
       ]),
       { lr: 0.05 },
     );
-    resumed.importState(state);
+    await resumed.importState(state);
     tf.dispose([...state.values()]);
     const gw: tf.Tensor = tf.tensor2d(WGRADS[2]!, [2, 2]);
     const gb: tf.Tensor = tf.tensor1d(BGRADS[2]!);
@@ -197,9 +197,9 @@ describe('AdamW', () => {
     expect(Array.from(b.dataSync())).toEqual(Array.from(a.b.dataSync()));
 
     const bad = new Map([['weight.exp_avg', tf.zeros([3])]]);
-    expect(() => resumed.importState(bad)).toThrow(/incomplete state for "weight"/);
+    await expect(resumed.importState(bad)).rejects.toThrow(/incomplete state for "weight"/);
     const unknown = new Map([['other.exp_avg', tf.zeros([3])]]);
-    expect(() => resumed.importState(unknown)).toThrow(/unknown keys other.exp_avg/);
+    await expect(resumed.importState(unknown)).rejects.toThrow(/unknown keys other.exp_avg/);
     tf.dispose([gw, gb, ...bad.values(), ...unknown.values(), w, b]);
     resumed.dispose();
     a.dispose();
@@ -214,9 +214,9 @@ describe('AdamW', () => {
       [b, gb],
     ]);
     await expectNoLeaks(() => optimizer.step(grads));
-    await expectNoLeaks(() => {
+    await expectNoLeaks(async () => {
       const state = optimizer.exportState();
-      optimizer.importState(state);
+      await optimizer.importState(state);
       tf.dispose([...state.values()]);
     });
     tf.dispose([gw, gb]);

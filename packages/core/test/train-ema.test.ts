@@ -76,20 +76,20 @@ describe('EMA', () => {
     ema.dispose();
   });
 
-  test('state round-trips and mismatched keys are named', () => {
+  test('state round-trips and mismatched keys are named', async () => {
     const module = new Pair([1, 2]);
     const ema = new EMA(module, { decay: 0.9 });
     module.weight.assign(tf.tensor1d([2, 0]));
     ema.update();
     const state = ema.exportState();
     const fresh = new EMA(module, { decay: 0.9 });
-    fresh.importState(state);
+    await fresh.importState(state);
     expect(fresh.step).toBe(1);
     const other = new Pair([0, 0]);
     fresh.copyTo(other);
     expect(other.weight.dataSync()[0]).toBeCloseTo(1.1, 6);
     const broken = new Map([['shadow.nope', state.get('shadow.weight')!]]);
-    expect(() => fresh.importState(broken)).toThrow(
+    await expect(fresh.importState(broken)).rejects.toThrow(
       /missing keys \[step, shadow.weight\], unknown keys \[shadow.nope\]/,
     );
     tf.dispose([...state.values()]);
@@ -107,9 +107,9 @@ describe('EMA', () => {
     await expectNoLeaks(() => ema.update());
     await expectNoLeaks(() => ema.swap());
     await expectNoLeaks(() => ema.copyTo());
-    await expectNoLeaks(() => {
+    await expectNoLeaks(async () => {
       const state = ema.exportState();
-      ema.importState(state);
+      await ema.importState(state);
       tf.dispose([...state.values()]);
     });
     ema.dispose();

@@ -240,8 +240,8 @@ export class PriorTrainer {
     const optimizerState = tensorsFromSafetensors(optimizer);
     try {
       loadStateDict(this.prior.network, model);
-      this.ema.importState(emaState);
-      this.optimizer.importState(optimizerState);
+      await this.ema.importState(emaState);
+      await this.optimizer.importState(optimizerState);
     } finally {
       tf.dispose([...emaState.values(), ...optimizerState.values()]);
     }

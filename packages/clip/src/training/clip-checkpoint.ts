@@ -104,11 +104,11 @@ export async function loadCLIPCheckpoint(
   try {
     // Both calls check everything before they change anything; if the model's load fails after the
     // optimizer's, the optimizer gets its previous state back.
-    target.optimizer.importState(optimizerState);
+    await target.optimizer.importState(optimizerState);
     try {
       loadStateDict(target.model, modelEntries, { strict: true });
     } catch (error) {
-      target.optimizer.importState(previous);
+      await target.optimizer.importState(previous);
       throw error;
     }
   } catch (error) {

@@ -88,10 +88,14 @@ export class AdamW {
     return out;
   }
 
-  /** Replaces the whole state with a copy of `state` (as `exportState` wrote it); `state` stays the caller's. */
-  importState(state: ReadonlyMap<string, tf.Tensor>): void {
+  /**
+   * Replaces the whole state with a copy of `state` (as `exportState` wrote it); `state` stays the
+   * caller's. Checks everything before it changes anything. Async: step counts are read with
+   * `data()`, since `dataSync()` fails on WebGPU in Node.
+   */
+  async importState(state: ReadonlyMap<string, tf.Tensor>): Promise<void> {
     const known = new Set<string>();
-    const next = new Map<string, { step: number; expAvg: tf.Tensor; expAvgSq: tf.Tensor }>();
+    const next = new Map<string, { step: tf.Tensor; expAvg: tf.Tensor; expAvgSq: tf.Tensor }>();
     for (const [name, variable] of this.params) {
       const keys = [`${name}.exp_avg`, `${name}.exp_avg_sq`, `${name}.step`] as const;
       const [expAvg, expAvgSq, step] = keys.map((key) => state.get(key));
@@ -107,14 +111,15 @@ export class AdamW {
         }
       }
       for (const key of keys) known.add(key);
-      next.set(name, { step: step.dataSync()[0] ?? 0, expAvg, expAvgSq });
+      next.set(name, { step, expAvg, expAvgSq });
     }
     const unknown = [...state.keys()].filter((key) => !known.has(key));
     if (unknown.length > 0) throw new Error(`AdamW.importState: unknown keys ${unknown.join(', ')}`);
+    const steps = await Promise.all([...next.values()].map(async ({ step }) => (await step.data())[0] ?? 0));
     this.disposeState();
-    for (const [name, { step, expAvg, expAvgSq }] of next) {
+    for (const [i, [name, { expAvg, expAvgSq }]] of [...next].entries()) {
       this.state.set(name, {
-        step,
+        step: steps[i] as number,
         expAvg: tf.tidy(() => tf.variable(tf.cast(expAvg, 'float32'), false)),
         expAvgSq: tf.tidy(() => tf.variable(tf.cast(expAvgSq, 'float32'), false)),
       });

@@ -97,7 +97,7 @@ export class EMA {
   }
 
   /** Restores what `exportState` wrote; every key must match. `state` stays the caller's. */
-  importState(state: ReadonlyMap<string, tf.Tensor>): void {
+  async importState(state: ReadonlyMap<string, tf.Tensor>): Promise<void> {
     const expected = new Set(['step', ...[...this.shadow.keys()].map((name) => `shadow.${name}`)]);
     const missing = [...expected].filter((key) => !state.has(key));
     const unknown = [...state.keys()].filter((key) => !expected.has(key));
@@ -114,10 +114,12 @@ export class EMA {
         );
       }
     }
+    // data(), not dataSync(): the latter fails on WebGPU in Node.
+    const updates = (await state.get('step')!.data())[0] ?? 0;
     for (const [name, shadow] of this.shadow) {
       tf.tidy(() => shadow.assign(tf.cast(state.get(`shadow.${name}`)!, 'float32')));
     }
-    this.updates = state.get('step')!.dataSync()[0] ?? 0;
+    this.updates = updates;
   }
 
   dispose(): void {

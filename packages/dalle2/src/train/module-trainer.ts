@@ -154,8 +154,8 @@ export class ModuleTrainer {
     const optimizerState = tensorsFromSafetensors(optimizer);
     try {
       loadStateDict(this.module, model);
-      this.ema.importState(emaState);
-      this.optimizer.importState(optimizerState);
+      await this.ema.importState(emaState);
+      await this.optimizer.importState(optimizerState);
     } finally {
       tf.dispose([...emaState.values(), ...optimizerState.values()]);
     }
