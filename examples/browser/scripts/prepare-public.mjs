@@ -14,11 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatBPEFiles, loadCLIPTokenizer } from '@dalle2js/clip';
 import { selectBackend } from '@dalle2js/core';
-import { readPipelineConfig, saveDalle2 } from '@dalle2js/dalle2';
-import { tinyPipeline } from './tiny-pipeline.mjs';
+import { readPipelineConfig, saveDalle2, tinyDalle2 } from '@dalle2js/dalle2';
+import { defaultModel } from '@dalle2js/example-support/default-model';
 
 const PUBLIC = fileURLToPath(new URL('../public/', import.meta.url));
-const DEFAULT_MODEL = fileURLToPath(new URL('../../../models/shapes', import.meta.url));
 const TINY_SEED = 0;
 const WASM_FILES = [
   'tfjs-backend-wasm.wasm',
@@ -45,7 +44,7 @@ await rm(modelDir, { recursive: true, force: true });
 let about;
 if (source === null) {
   await selectBackend('cpu');
-  const pipeline = tinyPipeline(TINY_SEED);
+  const pipeline = tinyDalle2(TINY_SEED);
   try {
     await saveDalle2(pipeline, modelDir);
   } finally {
@@ -94,17 +93,3 @@ const total = entries.reduce((sum, entry) => sum + (entry?.bytes ?? 0), 0);
 console.error(
   `prepare-public: public/model (${(total / 1e6).toFixed(2)} MB of weights) and public/wasm ready`,
 );
-
-/**
- * models/shapes when it holds a whole pipeline; else null and why (a folder being trained lacks
- * the components not trained yet).
- * @returns {Promise<{ dir: string | null, why: string }>}
- */
-async function defaultModel() {
-  if (!existsSync(join(DEFAULT_MODEL, 'config.json'))) return { dir: null, why: `no ${DEFAULT_MODEL}` };
-  const config = await readPipelineConfig(DEFAULT_MODEL);
-  const missing = [!config.clip && 'clip', !config.prior && 'prior', !config.decoders?.length && 'decoder'];
-  const names = missing.filter((name) => typeof name === 'string');
-  if (names.length === 0) return { dir: DEFAULT_MODEL, why: '' };
-  return { dir: null, why: `${DEFAULT_MODEL} has no ${names.join(', ')} yet` };
-}

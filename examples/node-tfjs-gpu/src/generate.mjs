@@ -5,7 +5,7 @@
 // example, since their install scripts download libtensorflow: add the one you want (README).
 // core's selectBackend imports it on demand and names the package when it is missing.
 import { selectBackend } from '@dalle2js/core';
-import { runGenerate } from './run-generate.mjs';
+import { runGenerate } from '@dalle2js/example-support/run-generate';
 
 const BACKENDS = ['tensorflow-gpu', 'tensorflow'];
 const backend = process.env.DALLE2_BACKEND || 'tensorflow-gpu';

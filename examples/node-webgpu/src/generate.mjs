@@ -4,7 +4,7 @@
 // from Dawn (the npm package `webgpu`), which drives Vulkan on Linux, Metal on macOS and D3D12 on
 // Windows. Without a GPU adapter it exits with status 2 and a one-line reason.
 import { selectBackend } from '@dalle2js/core';
-import { runGenerate } from './run-generate.mjs';
+import { runGenerate } from '@dalle2js/example-support/run-generate';
 
 process.exitCode = await runGenerate(
   {

@@ -1,15 +1,12 @@
 // @ts-check
-import { existsSync } from 'node:fs';
+// The command line of every Node example: each example's src/generate.mjs only says which backend
+// it starts.
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodePng, makeImageGrid } from '@dalle2js/core';
-import { checkPrompts, loadDalle2, readPipelineConfig } from '@dalle2js/dalle2';
-import { tinyPipeline } from './tiny-pipeline.mjs';
+import { checkPrompts, loadDalle2, tinyDalle2 } from '@dalle2js/dalle2';
+import { defaultModel } from './default-model.mjs';
 
-/** Where a trained model is expected: models/shapes at the root of the dalle2js repository. */
-const DEFAULT_MODEL = fileURLToPath(new URL('../../../models/shapes', import.meta.url));
 const TINY_SEED = 0;
 
 /**
@@ -99,7 +96,7 @@ export async function runGenerate(example, args) {
       process.stderr.write(
         `model: none given and ${why}: using a tiny untrained pipeline (random weights, seed ${TINY_SEED}); its images are noise\n`,
       );
-      pipeline = tinyPipeline(TINY_SEED);
+      pipeline = tinyDalle2(TINY_SEED);
     } else {
       process.stderr.write(`model: ${modelDir}\n`);
       pipeline = await loadDalle2(modelDir);
@@ -143,20 +140,6 @@ export async function runGenerate(example, args) {
   } finally {
     pipeline.dispose();
   }
-}
-
-/**
- * models/shapes when it holds a whole pipeline; else null and why (a folder being trained lacks
- * the components not trained yet).
- * @returns {Promise<{ dir: string | null, why: string }>}
- */
-async function defaultModel() {
-  if (!existsSync(join(DEFAULT_MODEL, 'config.json'))) return { dir: null, why: `no ${DEFAULT_MODEL}` };
-  const config = await readPipelineConfig(DEFAULT_MODEL);
-  const missing = [!config.clip && 'clip', !config.prior && 'prior', !config.decoders?.length && 'decoder'];
-  const names = missing.filter((name) => typeof name === 'string');
-  if (names.length === 0) return { dir: DEFAULT_MODEL, why: '' };
-  return { dir: null, why: `${DEFAULT_MODEL} has no ${names.join(', ')} yet` };
 }
 
 /**
