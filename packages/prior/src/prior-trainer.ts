@@ -1,16 +1,10 @@
 import {
   AdamW,
   EMA,
-  getStateDict,
-  loadSafetensorsFile,
-  loadStateDict,
-  type StateDict,
-  saveSafetensorsFile,
-  serializeSafetensors,
-  type TensorData,
+  loadTrainingCheckpoint,
+  saveTrainingCheckpoint,
   TorchGenerator,
-  type TorchGeneratorState,
-  tensorsFromSafetensors,
+  type TrainingState,
   trainStep,
   warmupCosineSchedule,
 } from '@dalle2js/core';
@@ -199,80 +193,46 @@ export class PriorTrainer {
 
   /** Writes a checkpoint atomically (temporary file + rename). Node only. */
   async save(path: string): Promise<void> {
-    const entries: StateDict = new Map();
-    for (const [key, value] of await getStateDict(this.prior.network)) entries.set(`model.${key}`, value);
-    await addTensors(entries, 'ema.', this.ema.exportState());
-    await addTensors(entries, 'optimizer.', this.optimizer.exportState());
-    const metadata = {
-      format: CHECKPOINT_FORMAT,
-      step: String(this.steps),
-      generator: JSON.stringify(this.generator.getState()),
-      prior_config: JSON.stringify(this.prior.config),
-      trainer_config: JSON.stringify(this.config),
-    };
-    await saveSafetensorsFile(path, serializeSafetensors(entries, metadata));
+    await saveTrainingCheckpoint(
+      path,
+      { ...this.trainingState(), step: this.steps },
+      {
+        format: CHECKPOINT_FORMAT,
+        prior_config: JSON.stringify(this.prior.config),
+        trainer_config: JSON.stringify(this.config),
+      },
+    );
   }
 
   /** Restores a checkpoint that `save` wrote into this trainer and its prior. Node only. */
   async load(path: string): Promise<void> {
-    const { tensors, metadata } = await loadSafetensorsFile(path);
-    if (metadata.format !== CHECKPOINT_FORMAT) {
-      throw new Error(
-        `PriorTrainer.load: ${path} is not a prior trainer checkpoint (format "${metadata.format}")`,
-      );
-    }
-    const saved = JSON.parse(metadata.prior_config ?? 'null') as unknown;
-    if (JSON.stringify(saved) !== JSON.stringify(this.prior.config)) {
-      throw new Error(
-        `PriorTrainer.load: ${path} was written for prior config ${metadata.prior_config}, this prior has ${JSON.stringify(this.prior.config)}`,
-      );
-    }
-    const model: StateDict = new Map();
-    const ema = new Map<string, TensorData>();
-    const optimizer = new Map<string, TensorData>();
-    for (const [key, value] of tensors) {
-      if (key.startsWith('model.')) model.set(key.slice('model.'.length), value);
-      else if (key.startsWith('ema.')) ema.set(key.slice('ema.'.length), value);
-      else if (key.startsWith('optimizer.')) optimizer.set(key.slice('optimizer.'.length), value);
-      else throw new Error(`PriorTrainer.load: ${path} holds an unknown tensor "${key}"`);
-    }
-    const emaState = tensorsFromSafetensors(ema);
-    const optimizerState = tensorsFromSafetensors(optimizer);
-    try {
-      loadStateDict(this.prior.network, model);
-      await this.ema.importState(emaState);
-      await this.optimizer.importState(optimizerState);
-    } finally {
-      tf.dispose([...emaState.values(), ...optimizerState.values()]);
-    }
-    this.steps = Number(metadata.step);
-    this.generator.setState(JSON.parse(metadata.generator ?? '') as TorchGeneratorState);
+    const { step } = await loadTrainingCheckpoint(path, this.trainingState(), (metadata) => {
+      if (metadata.format !== CHECKPOINT_FORMAT) {
+        throw new Error(
+          `PriorTrainer.load: ${path} is not a prior trainer checkpoint (format "${metadata.format}")`,
+        );
+      }
+      if (metadata.prior_config !== JSON.stringify(this.prior.config)) {
+        throw new Error(
+          `PriorTrainer.load: ${path} was written for prior config ${metadata.prior_config}, this prior has ${JSON.stringify(this.prior.config)}`,
+        );
+      }
+    });
+    this.steps = step;
+  }
+
+  private trainingState(): TrainingState {
+    return {
+      module: this.prior.network,
+      ema: this.ema,
+      optimizer: this.optimizer,
+      generator: this.generator,
+    };
   }
 
   /** Disposes the optimizer and EMA state (not the prior). */
   dispose(): void {
     this.optimizer.dispose();
     this.ema.dispose();
-  }
-}
-
-/** Reads `tensors` back and adds them under `prefix`; disposes them (they are exported copies). */
-async function addTensors(
-  entries: StateDict,
-  prefix: string,
-  tensors: Map<string, tf.Tensor>,
-): Promise<void> {
-  try {
-    for (const [key, tensor] of tensors) {
-      const dtype = tensor.dtype === 'int32' ? 'I32' : 'F32';
-      const data = await tensor.data();
-      entries.set(`${prefix}${key}`, {
-        dtype,
-        shape: [...tensor.shape],
-        data: dtype === 'I32' ? Int32Array.from(data) : Float32Array.from(data),
-      });
-    }
-  } finally {
-    tf.dispose([...tensors.values()]);
   }
 }

@@ -8,5 +8,7 @@ export type { Gradients } from './gradients.js';
 export type { ParameterSource } from './named-variables.js';
 export type { TrainStepOptions } from './train-step.js';
 export { trainStep } from './train-step.js';
+export type { TrainingState } from './training-checkpoint.js';
+export { loadTrainingCheckpoint, saveTrainingCheckpoint } from './training-checkpoint.js';
 export type { WarmupCosineScheduleConfig } from './warmup-cosine-schedule.js';
 export { warmupCosineSchedule } from './warmup-cosine-schedule.js';

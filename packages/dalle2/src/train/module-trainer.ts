@@ -1,21 +1,15 @@
 import {
   AdamW,
   EMA,
-  getStateDict,
-  loadSafetensorsFile,
-  loadStateDict,
+  loadTrainingCheckpoint,
   type Module,
-  type StateDict,
-  saveSafetensorsFile,
-  serializeSafetensors,
-  type TensorData,
+  saveTrainingCheckpoint,
   TorchGenerator,
-  type TorchGeneratorState,
-  tensorsFromSafetensors,
+  type TrainingState,
   trainStep,
   warmupCosineSchedule,
 } from '@dalle2js/core';
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 
 /** Optimisation settings shared by every component's training; plain JSON. */
 export interface OptimizerConfig {
@@ -118,75 +112,39 @@ export class ModuleTrainer {
 
   /** Writes a checkpoint atomically: weights, EMA, optimizer state, step and generator. Node only. */
   async save(path: string): Promise<void> {
-    const entries: StateDict = new Map();
-    for (const [key, value] of await getStateDict(this.module)) entries.set(`model.${key}`, value);
-    await addTensors(entries, 'ema.', this.ema.exportState());
-    await addTensors(entries, 'optimizer.', this.optimizer.exportState());
-    const metadata = {
-      format: CHECKPOINT_FORMAT,
-      step: String(this.steps),
-      generator: JSON.stringify(this.generator.getState()),
-      module_config: JSON.stringify(this.moduleConfig),
-      trainer_config: JSON.stringify(this.config),
-    };
-    await saveSafetensorsFile(path, serializeSafetensors(entries, metadata));
+    await saveTrainingCheckpoint(
+      path,
+      { ...this.trainingState(), step: this.steps },
+      {
+        format: CHECKPOINT_FORMAT,
+        module_config: JSON.stringify(this.moduleConfig),
+        trainer_config: JSON.stringify(this.config),
+      },
+    );
   }
 
   /** Restores a checkpoint that `save` wrote for a module of the same config. Node only. */
   async load(path: string): Promise<void> {
-    const { tensors, metadata } = await loadSafetensorsFile(path);
-    if (metadata.format !== CHECKPOINT_FORMAT) {
-      throw new Error(`${path} is not a dalle2js training checkpoint (format "${metadata.format}")`);
-    }
-    if (metadata.module_config !== JSON.stringify(this.moduleConfig)) {
-      throw new Error(`${path} was written for another model config; delete it or use another "out" folder`);
-    }
-    const model: StateDict = new Map();
-    const ema = new Map<string, TensorData>();
-    const optimizer = new Map<string, TensorData>();
-    for (const [key, value] of tensors) {
-      if (key.startsWith('model.')) model.set(key.slice('model.'.length), value);
-      else if (key.startsWith('ema.')) ema.set(key.slice('ema.'.length), value);
-      else if (key.startsWith('optimizer.')) optimizer.set(key.slice('optimizer.'.length), value);
-      else throw new Error(`${path} holds an unknown tensor "${key}"`);
-    }
-    const emaState = tensorsFromSafetensors(ema);
-    const optimizerState = tensorsFromSafetensors(optimizer);
-    try {
-      loadStateDict(this.module, model);
-      await this.ema.importState(emaState);
-      await this.optimizer.importState(optimizerState);
-    } finally {
-      tf.dispose([...emaState.values(), ...optimizerState.values()]);
-    }
-    this.steps = Number(metadata.step);
-    this.generator.setState(JSON.parse(metadata.generator ?? '') as TorchGeneratorState);
+    const { step } = await loadTrainingCheckpoint(path, this.trainingState(), (metadata) => {
+      if (metadata.format !== CHECKPOINT_FORMAT) {
+        throw new Error(`${path} is not a dalle2js training checkpoint (format "${metadata.format}")`);
+      }
+      if (metadata.module_config !== JSON.stringify(this.moduleConfig)) {
+        throw new Error(
+          `${path} was written for another model config; delete it or use another "out" folder`,
+        );
+      }
+    });
+    this.steps = step;
+  }
+
+  private trainingState(): TrainingState {
+    return { module: this.module, ema: this.ema, optimizer: this.optimizer, generator: this.generator };
   }
 
   /** Disposes the optimizer and EMA state (not the module). */
   dispose(): void {
     this.optimizer.dispose();
     this.ema.dispose();
-  }
-}
-
-/** Reads `tensors` back and adds them under `prefix`; disposes them (they are exported copies). */
-async function addTensors(
-  entries: StateDict,
-  prefix: string,
-  tensors: Map<string, tf.Tensor>,
-): Promise<void> {
-  try {
-    for (const [key, tensor] of tensors) {
-      const dtype = tensor.dtype === 'int32' ? 'I32' : 'F32';
-      const data = await tensor.data();
-      entries.set(`${prefix}${key}`, {
-        dtype,
-        shape: [...tensor.shape],
-        data: dtype === 'I32' ? Int32Array.from(data) : Float32Array.from(data),
-      });
-    }
-  } finally {
-    tf.dispose([...tensors.values()]);
   }
 }
