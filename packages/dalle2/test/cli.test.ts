@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodePng } from '@dalle2js/core';
@@ -251,6 +251,17 @@ describe('dalle2 (built bin)', () => {
     expect(result.seen.images).toBe(20);
     expect(result.heldOut.images).toBe(4);
     expect(result.prompts).toHaveLength(24);
+    // The committed models/eval-clip is found above the bin and scores the same images (8 px, resized to 32).
+    expect(result.evalClip).toBe(resolve(import.meta.dirname, '../../../models/eval-clip'));
+    expect(result.retrieval.all.images).toBe(24);
+    expect(result.retrieval.seen.images).toBe(20);
+    expect(result.retrieval.heldOut.images).toBe(4);
+    expect(result.retrieval.chance).toBeCloseTo(1 / 24);
+    expect(result.prompts[0].retrieval).toEqual({
+      retrieved: expect.any(Number),
+      colourRetrieved: expect.any(Number),
+      shapeRetrieved: expect.any(Number),
+    });
     expect(
       result.prompts.filter((p: { heldOut: boolean }) => p.heldOut).map((p: { prompt: string }) => p.prompt),
     ).toEqual(
@@ -260,6 +271,60 @@ describe('dalle2 (built bin)', () => {
           ['red', 'blue', 'yellow', 'purple'].indexOf(b.split(' ')[1]!),
       ),
     );
+  });
+
+  it('eval prints retrieval precision under --eval-clip, skips it with --no-eval-clip, and refuses a bad folder in one line', async () => {
+    const evalClip = resolve(import.meta.dirname, '../../../models/eval-clip');
+    const text = await dalle2(['eval', '--model', model, '-n', '1', '--eval-clip', evalClip, ...fast]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        [
+          /^seen pairs +[\d.]+% \(\d+\/20\); colour \d+\/20, shape \d+\/20/,
+          /held-out pairs +[\d.]+% \(\d+\/4\); colour \d+\/4, shape \d+\/4/,
+          /chance +4\.2%/,
+          /retrieval precision@1 among the 24 prompts under the evaluation CLIP \(.*eval-clip\):/,
+          /all pairs +[\d.]+% \(\d+\/24\); colour \d+\/24, shape \d+\/24/,
+          /seen pairs +[\d.]+% \(\d+\/20\); colour \d+\/20, shape \d+\/20/,
+          /held-out pairs +[\d.]+% \(\d+\/4\); colour \d+\/4, shape \d+\/4/,
+          /chance +4\.2%$/,
+        ]
+          .map((line) => line.source.replace(/^\^|\$$/g, ''))
+          .join('\n'),
+      ),
+    );
+    const skipped = await dalle2(['eval', '--model', model, '-n', '1', '--no-eval-clip', '--json', ...fast]);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(JSON.parse(skipped.stdout).retrieval).toBeUndefined();
+
+    const corrupt = join(work, 'corrupt-clip');
+    await mkdir(corrupt);
+    await writeFile(join(corrupt, 'config.json'), '{"projection_dim": 64');
+    const noTokenizer = join(work, 'clip-without-tokenizer');
+    await mkdir(noTokenizer);
+    for (const file of ['config.json', 'model.safetensors']) {
+      await copyFile(join(evalClip, file), join(noTokenizer, file));
+    }
+    const evalRun = (...args: string[]) => dalle2(['eval', '--model', model, '-n', '1', ...fast, ...args]);
+    const cases: [Promise<Run>, RegExp, number][] = [
+      [evalRun('--eval-clip', join(work, 'no-clip')), /--eval-clip: the folder .*no-clip does not exist/, 1],
+      [
+        evalRun('--eval-clip', corrupt),
+        /--eval-clip: cannot load a CLIP from .*corrupt-clip: .*config.json/,
+        1,
+      ],
+      [evalRun('--eval-clip', noTokenizer), /clip-without-tokenizer has no tokenizer/, 1],
+      [
+        evalRun('--eval-clip', corrupt, '--no-eval-clip'),
+        /--eval-clip and --no-eval-clip cannot go together/,
+        2,
+      ],
+    ];
+    for (const [pending, pattern, code] of cases) {
+      const run = await pending;
+      expectOneLine(run, pattern);
+      expect(run.code, run.stderr).toBe(code);
+    }
   });
 
   it('train decoder: validated config, log, loss curve, samples, and a resume that continues exactly', async () => {

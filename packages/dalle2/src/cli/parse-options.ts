@@ -60,15 +60,24 @@ export const DEFAULT_MODEL = join('models', 'shapes');
 export function modelDir(value: string | undefined): string {
   const dir = value ?? process.env.DALLE2_MODEL;
   if (dir !== undefined && dir !== '') return dir;
-  let folder = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(folder, DEFAULT_MODEL);
-    if (existsSync(join(candidate, 'config.json'))) return candidate;
-    const parent = dirname(folder);
-    if (parent === folder) break;
-    folder = parent;
-  }
+  const found = findAboveCli(DEFAULT_MODEL);
+  if (found !== undefined) return found;
   throw new UsageError(
     'no model: pass --model DIR (a folder written by `dalle2 train` or saveDalle2) or set DALLE2_MODEL',
   );
+}
+
+/**
+ * `relative` (a folder with a config.json) in the nearest folder above the CLI's own file that has
+ * it, as `models/shapes` in a clone of the repository; undefined when none has.
+ */
+export function findAboveCli(relative: string): string | undefined {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(folder, relative);
+    if (existsSync(join(candidate, 'config.json'))) return candidate;
+    const parent = dirname(folder);
+    if (parent === folder) return undefined;
+    folder = parent;
+  }
 }
