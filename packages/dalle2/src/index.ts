@@ -21,8 +21,17 @@ export { downsampleImages } from './decoder/downsample-images.js';
 export { checkComponents } from './pipeline/check-components.js';
 export type { Dalle2Components, Dalle2ImageInput, Dalle2Images } from './pipeline/dalle2.js';
 export { Dalle2 } from './pipeline/dalle2.js';
-export type { Dalle2Sampler, Dalle2Stage, GenerateOptions } from './pipeline/generate-options.js';
-export { DALLE2_SAMPLERS, resolveGenerateOptions } from './pipeline/generate-options.js';
+export type {
+  Dalle2Sampler,
+  Dalle2Stage,
+  GenerateOptions,
+  SamplingDefaults,
+} from './pipeline/generate-options.js';
+export {
+  DALLE2_SAMPLERS,
+  resolveGenerateOptions,
+  SAMPLING_DEFAULT_KEYS,
+} from './pipeline/generate-options.js';
 export type { LoadedComponents, PipelineComponentName } from './pipeline/load-pipeline.js';
 export { loadDalle2, loadPipelineComponents, loadPipelineComponentsIfAny } from './pipeline/load-pipeline.js';
 export { DALLE2JS_PACKAGES, packageVersions } from './pipeline/package-versions.js';

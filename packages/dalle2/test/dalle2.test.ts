@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { decodePng, TorchGenerator } from '@dalle2js/core';
 import { DiffusionPrior } from '@dalle2js/prior';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Dalle2, Decoder, type GenerateOptions, loadDalle2, saveDalle2 } from '../src/index.js';
 import {
   tinyClip,
@@ -187,6 +187,50 @@ describe('Dalle2.generate', () => {
     } finally {
       loaded.dispose();
     }
+  });
+
+  it('uses the sampling defaults it was given where generate is not told, and saves them', async () => {
+    const { clip, prior, decoders } = pipeline;
+    const guided = new Dalle2({ clip, prior, decoders, sampling: { decoderGuidance: 2, priorGuidance: 1 } });
+    // The tiny models' images saturate whatever the guidance: read the scales the stages are given.
+    const priorSample = vi.spyOn(prior, 'sample');
+    const decoderSample = vi.spyOn(decoders[0]!, 'sample');
+    const scales = () => [
+      priorSample.mock.lastCall?.[1]?.guidanceScale,
+      decoderSample.mock.lastCall?.[1]?.guidanceScale,
+    ];
+    try {
+      (await guided.generate('a red circle', FAST)).images.dispose();
+      expect(scales()).toEqual([1, 2]);
+      (
+        await guided.generate('a red circle', { ...FAST, decoderGuidance: 8, priorGuidance: 4.5 })
+      ).images.dispose();
+      expect(scales()).toEqual([4.5, 8]);
+      (await pipeline.generate('a red circle', FAST)).images.dispose();
+      expect(scales()).toEqual([4, 8]);
+    } finally {
+      priorSample.mockRestore();
+      decoderSample.mockRestore();
+    }
+
+    const dir = join(work, 'with-sampling');
+    await saveDalle2(guided, dir);
+    const config = JSON.parse(await readFile(join(dir, 'config.json'), 'utf8'));
+    expect(config.sampling).toEqual({ decoderGuidance: 2, priorGuidance: 1 });
+    const loaded = await loadDalle2(dir);
+    expect(loaded.sampling).toEqual({ decoderGuidance: 2, priorGuidance: 1 });
+    loaded.dispose();
+
+    expect(() => new Dalle2({ clip, prior, decoders, sampling: { decoderGuidance: -1 } })).toThrow(
+      /decoderGuidance must be a finite number >= 0, got -1/,
+    );
+    const unknown = { sampler: 'ddpm' } as unknown as { decoderGuidance: number };
+    expect(() => new Dalle2({ clip, prior, decoders, sampling: unknown })).toThrow(
+      /unknown sampling default "sampler"; valid: priorGuidance, decoderGuidance/,
+    );
+    config.sampling = { decoderGuidance: 'high' };
+    await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+    await expect(loadDalle2(dir)).rejects.toThrow(/field "sampling" is invalid: decoderGuidance must be/);
   });
 
   it('refuses a missing, incomplete or mismatched model folder with the reason', async () => {

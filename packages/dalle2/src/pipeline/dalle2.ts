@@ -5,9 +5,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Decoder } from '../decoder/decoder.js';
 import { checkComponents } from './check-components.js';
 import {
+  checkSamplingDefaults,
   type GenerateOptions,
   type ResolvedGenerateOptions,
   resolveGenerateOptions,
+  type SamplingDefaults,
+  withSamplingDefaults,
 } from './generate-options.js';
 import { encodePrompts, repeatRows, type TextConditioning } from './text-conditioning.js';
 
@@ -19,6 +22,8 @@ export interface Dalle2Components {
   prior: DiffusionPrior;
   /** The decoder cascade: the first makes images from noise, each later one upsamples the one before. */
   decoders: readonly Decoder[];
+  /** Guidance to use where `generate` and `variations` are not told; saved with the pipeline. */
+  sampling?: SamplingDefaults;
 }
 
 /** What `generate` and `variations` resolve to. */
@@ -41,13 +46,16 @@ export class Dalle2 {
   readonly clip: CLIPModel;
   readonly prior: DiffusionPrior;
   readonly decoders: readonly Decoder[];
+  readonly sampling: Readonly<SamplingDefaults>;
 
   constructor(components: Dalle2Components) {
-    const { clip, prior, decoders } = components;
+    const { clip, prior, decoders, sampling = {} } = components;
     checkComponents(clip, prior, decoders);
+    checkSamplingDefaults(sampling);
     this.clip = clip;
     this.prior = prior;
     this.decoders = [...decoders];
+    this.sampling = Object.freeze({ ...sampling });
   }
 
   /** Side of the images the last decoder makes. */
@@ -58,7 +66,10 @@ export class Dalle2 {
   /** Images for each prompt: `imagesPerPrompt` of each, prompt-major. */
   async generate(prompts: string | readonly string[], options: GenerateOptions = {}): Promise<Dalle2Images> {
     const list = typeof prompts === 'string' ? [prompts] : [...prompts];
-    const resolved = resolveGenerateOptions(options, this.decoders.length);
+    const resolved = resolveGenerateOptions(
+      withSamplingDefaults(options, this.sampling),
+      this.decoders.length,
+    );
     resolved.signal?.throwIfAborted();
     const generator = generatorFor(resolved);
     const text = encodePrompts(this.clip, list);
@@ -97,7 +108,10 @@ export class Dalle2 {
     image: Dalle2ImageInput | readonly RawImage[],
     options: GenerateOptions = {},
   ): Promise<Dalle2Images> {
-    const resolved = resolveGenerateOptions(options, this.decoders.length);
+    const resolved = resolveGenerateOptions(
+      withSamplingDefaults(options, this.sampling),
+      this.decoders.length,
+    );
     resolved.signal?.throwIfAborted();
     const generator = generatorFor(resolved);
     const pixels = this.preprocess(image); // [B, S, S, 3]

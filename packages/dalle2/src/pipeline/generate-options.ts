@@ -15,9 +15,9 @@ export interface GenerateOptions {
   priorSteps?: number;
   /** Decoder denoising steps, one number for every stage or one per stage. Default: each decoder's own. */
   decoderSteps?: number | readonly number[];
-  /** Classifier-free guidance of the prior. Default 4 (as diffusers' unCLIP pipeline). */
+  /** Classifier-free guidance of the prior. Default: the pipeline's `sampling`, else 4 (as diffusers' unCLIP pipeline). */
   priorGuidance?: number;
-  /** Classifier-free guidance of the decoders. Default 8 (as diffusers' unCLIP pipeline). */
+  /** Classifier-free guidance of the decoders. Default: the pipeline's `sampling`, else 8 (as diffusers' unCLIP pipeline). */
   decoderGuidance?: number;
   /** Default 'ddim'. */
   sampler?: Dalle2Sampler;
@@ -25,6 +25,43 @@ export interface GenerateOptions {
   onProgress?: (stage: Dalle2Stage, step: number, total: number) => void;
   /** Aborting rejects with the signal's reason at the next step; no tensor leaks. */
   signal?: AbortSignal;
+}
+
+/**
+ * Guidance a pipeline folder recommends for its models (`sampling` in its config.json): small,
+ * briefly trained models often draw best with less guidance than the defaults 4 and 8.
+ */
+export interface SamplingDefaults {
+  priorGuidance?: number;
+  decoderGuidance?: number;
+}
+
+export const SAMPLING_DEFAULT_KEYS: readonly (keyof SamplingDefaults)[] = [
+  'priorGuidance',
+  'decoderGuidance',
+];
+
+/** Throws for keys other than `SAMPLING_DEFAULT_KEYS` and for values the options themselves would refuse. */
+export function checkSamplingDefaults(defaults: unknown): SamplingDefaults {
+  if (typeof defaults !== 'object' || defaults === null || Array.isArray(defaults)) {
+    throw new Error(`sampling defaults must be an object, got ${JSON.stringify(defaults)}`);
+  }
+  for (const key of Object.keys(defaults)) {
+    if (!(SAMPLING_DEFAULT_KEYS as readonly string[]).includes(key)) {
+      throw new Error(`unknown sampling default "${key}"; valid: ${SAMPLING_DEFAULT_KEYS.join(', ')}`);
+    }
+  }
+  resolveGenerateOptions(defaults as SamplingDefaults, 1);
+  return defaults as SamplingDefaults;
+}
+
+/** `options` with each of `defaults` filled in where the option is missing or undefined. */
+export function withSamplingDefaults(options: GenerateOptions, defaults: SamplingDefaults): GenerateOptions {
+  const filled: GenerateOptions = { ...options };
+  for (const key of SAMPLING_DEFAULT_KEYS) {
+    if (filled[key] === undefined && defaults[key] !== undefined) filled[key] = defaults[key];
+  }
+  return filled;
 }
 
 export interface ResolvedGenerateOptions {

@@ -80,7 +80,7 @@ export async function loadDalle2(dir: string): Promise<Dalle2> {
   }
   const { clip, prior, decoders } = await loadPipelineComponents(dir);
   try {
-    return new Dalle2({ clip: clip!, prior: prior!, decoders: decoders! });
+    return new Dalle2({ clip: clip!, prior: prior!, decoders: decoders!, sampling: config.sampling ?? {} });
   } catch (error) {
     clip?.dispose();
     prior?.dispose();

@@ -1,6 +1,7 @@
 import type { CLIPConfig } from '@dalle2js/clip';
 import type { ResolvedDiffusionPriorConfig } from '@dalle2js/prior';
 import type { ResolvedDecoderConfig } from '../decoder/decoder-config.js';
+import { checkSamplingDefaults, type SamplingDefaults } from './generate-options.js';
 
 export const PIPELINE_FORMAT = 'dalle2js-pipeline';
 export const PIPELINE_FORMAT_VERSION = 1;
@@ -28,6 +29,8 @@ export interface PipelineConfig {
   clip?: ComponentEntry<CLIPConfig> & { imageProcessor: Record<string, unknown>; tokenizer: string };
   prior?: ComponentEntry<ResolvedDiffusionPriorConfig>;
   decoders?: ComponentEntry<ResolvedDecoderConfig>[];
+  /** Guidance recommended for these models; `generate` uses it where it is not told. */
+  sampling?: SamplingDefaults;
 }
 
 /** Reads and checks `dir/config.json`; every error names the folder and the field. Node only. */
@@ -85,6 +88,13 @@ export async function readPipelineConfig(dir: string): Promise<PipelineConfig> {
   if (config.decoders !== undefined) {
     if (!Array.isArray(config.decoders)) fail('decoders', 'must be an array');
     for (const [i, entry] of (config.decoders as unknown[]).entries()) checkEntry(`decoders[${i}]`, entry);
+  }
+  if (config.sampling !== undefined) {
+    try {
+      checkSamplingDefaults(config.sampling);
+    } catch (error) {
+      fail('sampling', `is invalid: ${(error as Error).message}`);
+    }
   }
   return config as unknown as PipelineConfig;
 }

@@ -4,6 +4,7 @@ import { saveModuleWeights, writeFileAtomic } from '@dalle2js/core';
 import type { DiffusionPrior } from '@dalle2js/prior';
 import type { Decoder } from '../decoder/decoder.js';
 import type { Dalle2 } from './dalle2.js';
+import type { SamplingDefaults } from './generate-options.js';
 import { packageVersions } from './package-versions.js';
 import {
   CLIP_WEIGHTS_FILE,
@@ -22,6 +23,7 @@ export interface PipelineComponents {
   clip?: CLIPModel;
   prior?: DiffusionPrior;
   decoders?: readonly Decoder[];
+  sampling?: SamplingDefaults;
 }
 
 /** Saves a whole pipeline into `dir` (made if missing): `config.json` plus one safetensors file per component. Node only. */
@@ -30,6 +32,7 @@ export async function saveDalle2(pipeline: Dalle2, dir: string): Promise<void> {
     clip: pipeline.clip,
     prior: pipeline.prior,
     decoders: pipeline.decoders,
+    sampling: pipeline.sampling,
   });
 }
 
@@ -56,7 +59,7 @@ export async function savePipelineComponents(dir: string, components: PipelineCo
     ...(previous.prior ? { prior: previous.prior } : {}),
     ...(previous.decoders ? { decoders: previous.decoders } : {}),
   };
-  const { clip, prior, decoders } = components;
+  const { clip, prior, decoders, sampling = previous.sampling } = components;
   if (clip) {
     if (clip.tokenizer === undefined)
       throw new Error('savePipelineComponents: the CLIP model has no tokenizer');
@@ -89,6 +92,7 @@ export async function savePipelineComponents(dir: string, components: PipelineCo
       config.decoders.push({ config: decoder.config, weights: file, bytes: await size(file) });
     }
   }
+  if (sampling !== undefined && Object.keys(sampling).length > 0) config.sampling = { ...sampling };
   const json = new TextEncoder().encode(`${JSON.stringify(config, null, 2)}\n`);
   await writeFileAtomic(join(dir, PIPELINE_CONFIG_FILE), json);
 }

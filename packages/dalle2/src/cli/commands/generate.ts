@@ -15,8 +15,8 @@ export const GENERATE_USAGE = `usage: dalle2 generate PROMPT... [options]
   -o, --out FILE.png      the grid of all images (default out.png); each image also goes to FILE-<i>.png
   --steps N               denoising steps of the prior and of each decoder
   --prior-steps N         denoising steps of the prior (default: --steps)
-  --guidance G            classifier-free guidance of the decoders (default 8)
-  --prior-guidance G      classifier-free guidance of the prior (default 4)
+  --guidance G            classifier-free guidance of the decoders (default: the model's, else 8)
+  --prior-guidance G      classifier-free guidance of the prior (default: the model's, else 4)
   --sampler ddim|ddpm     (default ddim)
   -m, --model DIR         the pipeline folder (default: $DALLE2_MODEL, else models/shapes)
   --backend NAME          auto, cpu, wasm, webgl, webgpu, tensorflow, tensorflow-gpu (default auto)
