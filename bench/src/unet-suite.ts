@@ -6,6 +6,8 @@ import type { BenchBackend, MeasurementSpec, Prepared, Suite } from './suite.js'
 
 interface UNetCase {
   preset: UNetPresetName;
+  /** Names the case instead of the preset and its overrides. */
+  label?: string;
   /** Changes to the preset, named in the measurement. */
   overrides?: UNetConfigInput;
   batch: number;
@@ -52,7 +54,7 @@ function unetMeasurements(unetCase: UNetCase, trainNotRun?: string): Measurement
   const { preset, overrides, batch, size } = unetCase;
   const flops = countUNetFlops(unetPreset(preset, overrides), batch, size);
   const changes = Object.entries(overrides ?? {}).map(([key, value]) => ` ${key} ${value}`);
-  const label = `U-Net ${preset}${changes.join('')} ${size}px batch ${batch}`;
+  const label = `${unetCase.label ?? `U-Net ${preset}${changes.join('')}`} ${size}px batch ${batch}`;
   return [
     {
       name: `${label} forward`,
@@ -109,11 +111,27 @@ export const unetSeedSuite: Suite = {
   ],
 };
 
-/** The small preset at 64 px, batch 4 (wasm, cpu), and at 32 px, batch 1 on every backend, WebGPU included. */
+/** The decoder of the default model (`models/shapes`, trained with `models/configs/decoder.json`). */
+const SHAPES_DECODER: UNetConfigInput = {
+  dim: 16,
+  dimMults: [1, 2, 4],
+  numResnetBlocks: 1,
+  imageEmbedDim: 64,
+  selfAttention: [false, false, false],
+  crossAttention: [false, false, true],
+  midAttention: true,
+  attentionHeadDim: 32,
+  normGroups: 8,
+};
+
+/**
+ * The small preset at 64 px, batch 4 (wasm, cpu), and at 32 px, batch 1 on every backend, WebGPU
+ * included; the default model's decoder at its training size and batch (32 px, 16).
+ */
 export const unetSmallSuite: Suite = {
   name: 'unet-small',
   description:
-    'U-Net small preset: 64 px batch 4 (wasm, cpu) and 32 px batch 1 (every backend), forward and forward+backward',
+    'U-Net small preset: 64 px batch 4 (wasm, cpu) and 32 px batch 1 (every backend); the default model decoder, 32 px batch 16 (every backend); forward and forward+backward',
   measurements: [
     ...unetMeasurements({
       preset: 'small',
@@ -126,6 +144,16 @@ export const unetSmallSuite: Suite = {
     ...unetMeasurements({
       preset: 'small',
       batch: 1,
+      size: 32,
+      backends: ['wasm', 'cpu', 'webgpu'],
+      forwardReps: { wasm: 3, cpu: 1, webgpu: 2 },
+      trainReps: { wasm: 3, cpu: 1, webgpu: 1 },
+    }),
+    ...unetMeasurements({
+      preset: 'small',
+      label: 'U-Net of the default model (models/shapes)',
+      overrides: SHAPES_DECODER,
+      batch: 16,
       size: 32,
       backends: ['wasm', 'cpu', 'webgpu'],
       forwardReps: { wasm: 3, cpu: 1, webgpu: 2 },
