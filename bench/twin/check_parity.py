@@ -30,10 +30,10 @@ def nchw(a: np.ndarray) -> torch.Tensor:
 
 
 def nhwc(t: torch.Tensor) -> np.ndarray:
-    return t.permute(0, 2, 3, 1).detach().numpy()
+    return t.permute(0, 2, 3, 1).detach().cpu().numpy()
 
 
-def load_twin(weights: Path, config: dict) -> UNet:
+def load_twin(weights: Path, config: dict, device: torch.device) -> UNet:
     """Builds the twin and loads our weights, after checking that keys and shapes match exactly."""
     model = UNet(config)
     state, _ = read_safetensors(weights)
@@ -44,7 +44,7 @@ def load_twin(weights: Path, config: dict) -> UNet:
     if missing or extra or wrong:
         raise SystemExit(f"{weights}: state dicts differ: missing {missing}, extra {extra}, shapes {wrong}")
     model.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=True)
-    return model.eval()
+    return model.to(device).eval()
 
 
 def compare(name: str, ours: np.ndarray, twin: np.ndarray) -> tuple[float, float]:
@@ -56,17 +56,17 @@ def compare(name: str, ours: np.ndarray, twin: np.ndarray) -> tuple[float, float
     return abs_err, rel_err
 
 
-def check_case(directory: Path, name: str) -> bool:
+def check_case(directory: Path, name: str, device: torch.device = torch.device("cpu")) -> bool:
     data, metadata = read_safetensors(directory / f"{name}.case.safetensors")
     config = json.loads(metadata["config"])
-    model = load_twin(directory / f"{name}.weights.safetensors", config)
+    model = load_twin(directory / f"{name}.weights.safetensors", config, device)
     ok = count_parameters(model) == int(metadata["parameters"])
     print(f"{name}: {count_parameters(model)} parameters (ours {metadata['parameters']})")
-    x, t = nchw(data["x"]), torch.from_numpy(data["timesteps"])
-    image = torch.from_numpy(data["image_embed"])
-    text = torch.from_numpy(data["text_encodings"]) if "text_encodings" in data else None
-    mask = torch.from_numpy(data["text_mask"]) if "text_mask" in data else None
-    lowres = nchw(data["lowres_image"]) if "lowres_image" in data else None
+    x, t = nchw(data["x"]).to(device), torch.from_numpy(data["timesteps"]).to(device)
+    image = torch.from_numpy(data["image_embed"]).to(device)
+    text = torch.from_numpy(data["text_encodings"]).to(device) if "text_encodings" in data else None
+    mask = torch.from_numpy(data["text_mask"]).to(device) if "text_mask" in data else None
+    lowres = nchw(data["lowres_image"]).to(device) if "lowres_image" in data else None
     with torch.no_grad():
         outputs = {
             "out": model(x, t, image, text, mask, lowres),
@@ -91,12 +91,17 @@ def seed_parameter_count() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("directory", type=Path, help="the folder export-parity-case.mjs wrote")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (TF32 off)")
     args = parser.parse_args()
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
     torch.manual_seed(0)
+    device = torch.device(args.device)
+    print(f"torch {torch.__version__} on {device}")
     names = sorted(p.name.removesuffix(".case.safetensors") for p in args.directory.glob("*.case.safetensors"))
     if not names:
         raise SystemExit(f"no *.case.safetensors in {args.directory}")
-    ok = all([check_case(args.directory, name) for name in names])
+    ok = all([check_case(args.directory, name, device) for name in names])
     seed = seed_parameter_count()
     print(f"seed preset: {seed:,} parameters (expected {SEED_PARAMETERS:,})")
     ok = ok and seed == SEED_PARAMETERS

@@ -1,0 +1,260 @@
+// Our side of the GPU comparison with bench/twin/bench_twin.py: the seed-preset U-Net on WebGPU
+// (Dawn in Node), the same measurements and inputs as the twin, JSON on stdout (and --out FILE,
+// rewritten after each measurement so that a run cut short keeps what it measured).
+// It imports bench/src's TypeScript, so it runs bundled (esbuild): bash ../shared/device/prepare-gpu-carry.sh bench/gpu/webgpu-bench.mjs, then
+// bash .gpu/run.sh [options], or locally: see bench/gpu/README.md. Options:
+//   --backend webgpu|cpu   (cpu: a local smoke run)     --preset seed|small   --batch 8   --size 64
+//   --reps 3   --sample-steps 50   --guidance 3   --only fwd,fwdbwd,train,memory,sample,generate   --out FILE
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { AdamW, TorchGenerator, trainStep } from '@dalle2js/core';
+import { Dalle2, Decoder } from '@dalle2js/dalle2';
+import { DDIMScheduler, sample } from '@dalle2js/diffusion';
+import { DiffusionPrior, priorPreset } from '@dalle2js/prior';
+import { countUNetParameters, resolveUNetConfig, UNet, unetPreset } from '@dalle2js/unet';
+import '@tensorflow/tfjs-backend-cpu';
+import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { create, globals } from 'webgpu';
+import { PROMPTS, seedCLIP } from '../src/bench-models.ts';
+import { countUNetFlops } from '../src/count-unet-flops.ts';
+
+const MEASUREMENTS = ['fwd', 'fwdbwd', 'train', 'memory', 'sample', 'generate'];
+const PROMPT = PROMPTS[0];
+const forwardFlops = (config, b, s) => countUNetFlops(config, b, s).forward;
+
+const { values: args } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'webgpu' },
+    preset: { type: 'string', default: 'seed' },
+    batch: { type: 'string', default: '8' },
+    size: { type: 'string', default: '64' },
+    reps: { type: 'string', default: '3' },
+    'sample-steps': { type: 'string', default: '50' },
+    guidance: { type: 'string', default: '3' },
+    only: { type: 'string', default: MEASUREMENTS.join(',') },
+    out: { type: 'string' },
+  },
+});
+const batch = Number(args.batch);
+const size = Number(args.size);
+const reps = Number(args.reps);
+const sampleSteps = Number(args['sample-steps']);
+const guidance = Number(args.guidance);
+const only = new Set(args.only.split(','));
+for (const name of only) {
+  if (!MEASUREMENTS.includes(name))
+    throw new Error(`--only: unknown "${name}"; valid: ${MEASUREMENTS.join(', ')}`);
+}
+
+/** Dawn's adapter with its own limits raised to the maximum (tfjs' defaults are too small for the seed U-Net). */
+async function startWebGPU() {
+  Object.assign(globalThis, globals);
+  const gpu = create([]);
+  Object.defineProperty(globalThis, 'navigator', {
+    value: { ...(globalThis.navigator ?? {}), gpu },
+    configurable: true,
+    writable: true,
+  });
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter)
+    throw new Error('no WebGPU adapter (is the Vulkan loader installed and VK_DRIVER_FILES set?)');
+  const L = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
+      maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
+      maxBufferSize: L.maxBufferSize,
+    },
+  });
+  tf.registerBackend('webgpu', async () => new WebGPUBackend(device, adapter.info), 3);
+  const { vendor, architecture, device: name, description } = adapter.info;
+  return { vendor, architecture, device: name, description };
+}
+
+/** Median of `reps` timed calls after one warm-up; each call ends by reading a result back. A failure is recorded. */
+async function measure(name, step, flops) {
+  try {
+    return await timed(name, step, flops);
+  } catch (error) {
+    // Reported and skipped, so that one failure (an out-of-memory, a buffer limit) leaves the rest.
+    console.error(`${name}: failed: ${error?.stack ?? error}`);
+    return { name, error: String(error?.message ?? error) };
+  }
+}
+
+async function timed(name, step, flops) {
+  await step();
+  const times = [];
+  for (let i = 0; i < reps; i++) {
+    const start = performance.now();
+    await step();
+    times.push(performance.now() - start);
+  }
+  const ms = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  const result = {
+    name,
+    ms: round(ms),
+    msMin: round(times[0]),
+    reps,
+    warmup: 1,
+    flops,
+    tflops: Number((flops / ms / 1e9).toPrecision(4)),
+  };
+  console.error(`${name}: ${ms.toFixed(1)} ms, ${result.tflops} TFLOP/s`);
+  return result;
+}
+
+const round = (x) => Math.round(x * 1000) / 1000;
+
+async function unetMeasurements(config, report, save) {
+  const rng = new TorchGenerator(0);
+  const unet = new UNet(config, { rng });
+  const x = rng.randnTensor([batch, size, size, unet.config.channels]);
+  const noise = rng.randnTensor(x.shape);
+  const imageEmbed = rng.randnTensor([batch, unet.config.imageEmbedDim]);
+  const timesteps = Array.from({ length: batch }, (_, i) => 100 + 200 * i);
+  const loss = () => tf.mean(tf.square(tf.sub(unet.apply(x, timesteps, { imageEmbed }), noise)));
+  const fwd = forwardFlops(config, batch, size);
+  const label = `U-Net ${args.preset} ${size}px batch ${batch}`;
+  const optimizer = new AdamW(unet, { lr: 1e-4 });
+  try {
+    if (only.has('fwd')) {
+      report.measurements.push(
+        await measure(
+          `${label} forward`,
+          async () => {
+            const y = unet.apply(x, timesteps, { imageEmbed });
+            await y.data();
+            y.dispose();
+          },
+          fwd,
+        ),
+      );
+      save();
+    }
+    if (only.has('fwdbwd')) {
+      report.measurements.push(
+        await measure(
+          `${label} forward+backward`,
+          async () => {
+            const { value, grads } = tf.variableGrads(loss, unet.trainableVariables());
+            const all = [value, ...Object.values(grads)];
+            await Promise.all(all.map((t) => t.data()));
+            tf.dispose(all);
+          },
+          3 * fwd,
+        ),
+      );
+      save();
+    }
+    if (only.has('train')) {
+      report.measurements.push(
+        await measure(`${label} train step (AdamW)`, () => trainStep(unet, loss, optimizer), 3 * fwd),
+      );
+      save();
+    }
+    if (only.has('memory')) {
+      // tfjs' own count of the bytes held by live tensors (weights, AdamW moments, activations), not the driver's.
+      try {
+        const info = await tf.profile(() => trainStep(unet, loss, optimizer));
+        report.memory = { trainStepPeakBytes: info.peakBytes, afterTrainStep: tf.memory() };
+        console.error(`train step peak: ${(info.peakBytes / 2 ** 30).toFixed(2)} GiB (tf.profile peakBytes)`);
+      } catch (error) {
+        report.memory = { error: String(error?.message ?? error) };
+      }
+      save();
+    }
+    if (only.has('sample')) {
+      const scheduler = new DDIMScheduler({ betaSchedule: 'cosine', numTrainTimesteps: 1000 });
+      scheduler.setTimesteps(sampleSteps);
+      const cond = rng.randnTensor([1, unet.config.imageEmbedDim]);
+      const name = `sample 1 image(s), ${size}px, ${sampleSteps} guided DDIM steps (scale ${guidance})`;
+      report.measurements.push(
+        await measure(
+          name,
+          async () => {
+            const images = await sample({
+              scheduler,
+              model: (xt, t, c) => unet.forwardWithGuidance(xt, t, { imageEmbed: c }, guidance),
+              shape: [1, size, size, unet.config.channels],
+              generator: rng,
+              cond,
+            });
+            await images.data();
+            images.dispose();
+          },
+          sampleSteps * forwardFlops(config, 2, size),
+        ),
+      );
+      cond.dispose();
+      save();
+    }
+  } finally {
+    optimizer.dispose();
+    tf.dispose([x, noise, imageEmbed]);
+    unet.dispose();
+  }
+}
+
+/** Dalle2.generate for one prompt: seed CLIP, small prior, the seed decoder; both samplers DDIM. */
+async function generateMeasurement(config, report, save) {
+  const rng = new TorchGenerator(0);
+  const clip = seedCLIP(rng);
+  const prior = new DiffusionPrior(priorPreset('small'), { rng });
+  const decoder = new Decoder({ unet: config, imageSize: size }, { rng });
+  const pipeline = new Dalle2({ clip, prior, decoders: [decoder] });
+  const name = `generate 1 prompt, ${size}px, ${sampleSteps}+${sampleSteps} DDIM steps (seed CLIP, small prior, ${args.preset} decoder, guidance ${guidance})`;
+  try {
+    const result = await measure(
+      name,
+      async () => {
+        const { images } = await pipeline.generate(PROMPT, {
+          seed: 1,
+          priorSteps: sampleSteps,
+          decoderSteps: sampleSteps,
+          decoderGuidance: guidance,
+          sampler: 'ddim',
+        });
+        await images.data();
+        images.dispose();
+      },
+      sampleSteps * forwardFlops(config, 2, size),
+    );
+    result.note = 'FLOPs: the decoder U-Net only (CLIP and the prior left out)';
+    report.measurements.push(result);
+    save();
+  } finally {
+    pipeline.dispose();
+  }
+}
+
+async function main() {
+  const adapter = args.backend === 'webgpu' ? await startWebGPU() : null;
+  if (!(await tf.setBackend(args.backend))) throw new Error(`backend ${args.backend} failed to start`);
+  const config = unetPreset(args.preset);
+  const report = {
+    side: 'tfjs',
+    backend: tf.getBackend(),
+    adapter,
+    tfjs: tf.version_core,
+    node: process.versions.node,
+    config: resolveUNetConfig(config),
+    parameters: countUNetParameters(config),
+    batch,
+    size,
+    flopsNote:
+      'countUNetFlops (bench/src/count-unet-flops.ts); backward = 2x forward; sampling = steps x forward at 2 rows',
+    measurements: [],
+  };
+  const save = () => {
+    if (args.out) writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
+  };
+  await unetMeasurements(config, report, save);
+  if (only.has('generate')) await generateMeasurement(config, report, save);
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
+await main();
+process.exit(0);
