@@ -7,7 +7,7 @@
 #   3. our U-Net on WebGPU: .gpu/run.sh (bench/gpu/webgpu-bench.mjs, bundled) -> webgpu.json.
 # Everything goes under $OUT (the device tool's folder that comes back; ./out/gpu elsewhere), at
 # most 8 files: gpu.txt, parity.log, twin.json, twin.log, webgpu.json, webgpu.log.
-# Limits in seconds: TWIN_LIMIT (default 180), WEBGPU_LIMIT (default 330); extra arguments for the
+# Limits in seconds: TWIN_LIMIT (default 150), WEBGPU_LIMIT (default 330); extra arguments for the
 # WebGPU entry in WEBGPU_ARGS (e.g. "--reps 5" or "--only sample,generate"); TWIN_ARGS likewise.
 # Locally, without a GPU: PYTHON=/usr/bin/python3 PARITY_DEVICE=cpu WEBGPU=0 bash bench/gpu/run-on-gpu.sh
 set -uo pipefail
@@ -26,13 +26,13 @@ py=${PYTHON:-python3} # the one with PyTorch (plain python3 on the device machin
 
 if [ -d .gpu/parity ]; then
   echo "== parity" >&2
-  timeout 120 "$py" bench/twin/check_parity.py .gpu/parity --device "${PARITY_DEVICE:-cuda}" > "$out/parity.log" 2>&1
+  timeout 60 "$py" bench/twin/check_parity.py .gpu/parity --device "${PARITY_DEVICE:-cuda}" > "$out/parity.log" 2>&1
   echo "parity exit $?" >> "$out/parity.log"
 fi
 
 echo "== twin" >&2
 # shellcheck disable=SC2086 # TWIN_ARGS is a list of words
-timeout "${TWIN_LIMIT:-180}" "$py" bench/twin/bench_twin.py ${TWIN_ARGS:-} > "$out/twin.json" 2> "$out/twin.log"
+timeout "${TWIN_LIMIT:-150}" "$py" bench/twin/bench_twin.py ${TWIN_ARGS:-} > "$out/twin.json" 2> "$out/twin.log"
 echo "twin exit $?" >> "$out/twin.log"
 
 # WEBGPU=0 skips our side: .gpu/run.sh unpacks the Vulkan loader into /, which is for the device machine only.
