@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import type { BackendStatus, BenchReport, Measurement, SuiteRun } from './bench-result.js';
 import { compareReports } from './compare-reports.js';
 import { machineInfo, packageVersions } from './machine-info.js';
+import { reportToMarkdown } from './report-markdown.js';
 import { runSuite } from './run-suite.js';
 import { BENCH_BACKENDS, type BenchBackend } from './suite.js';
 import { SUITE_NAMES, SUITES, selectSuites } from './suites.js';
@@ -16,6 +17,7 @@ const RESULT_PREFIX = '@@bench-result ';
 const USAGE = `Usage:
   pnpm bench [suite...] [--backends wasm,cpu,webgpu] [--reps N] [--out FILE]
   pnpm bench --compare BEFORE.json AFTER.json
+  pnpm bench --markdown REPORT.json     (the README's performance table)
 
 Suites (default: all): ${SUITE_NAMES.join(', ')}, or unet for both U-Net suites; matmul always runs.
 Backends (default: all): ${BENCH_BACKENDS.join(', ')}; one that cannot start (no WebGPU adapter) is reported and skipped.
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
       reps: { type: 'string' },
       out: { type: 'string' },
       compare: { type: 'boolean' },
+      markdown: { type: 'string' },
       child: { type: 'boolean' },
       backend: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -43,6 +46,10 @@ async function main(): Promise<void> {
       throw new Error(`--compare needs two files, got ${positionals.length}\n\n${USAGE}`);
     const [before, after] = positionals.map((file) => JSON.parse(readFileSync(file!, 'utf8')) as BenchReport);
     console.log(compareReports(before!, after!));
+    return;
+  }
+  if (values.markdown !== undefined) {
+    console.log(reportToMarkdown(JSON.parse(readFileSync(values.markdown, 'utf8')) as BenchReport));
     return;
   }
   const reps = values.reps === undefined ? undefined : parsePositiveInteger('--reps', values.reps);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { BenchReport, Measurement } from '../src/bench-result.js';
 import { compareReports } from '../src/compare-reports.js';
+import { reportToMarkdown } from '../src/report-markdown.js';
 import { SUITE_NAMES, selectSuites } from '../src/suites.js';
 
 describe('selectSuites', () => {
@@ -90,5 +91,30 @@ describe('compareReports', () => {
     expect(table).toMatch(/cpu\s+a\s+900\s+1800\s+0\.50x/);
     expect(table).toContain('wasm: new (only after)');
     expect(table).toContain('wasm: gone (only before)');
+  });
+});
+
+describe('reportToMarkdown', () => {
+  test('one row per measurement with the ratio to wasm, and what did not run', () => {
+    const wasm = {
+      ...measurement('U-Net', 'wasm', 200, 40),
+      percentOfPeak: 24.1,
+      tfPeakBytes: 3 * 1024 * 1024,
+    };
+    const cpu = { ...measurement('U-Net', 'cpu', 8000, 1), batch: 4, perImageMs: 2000, ratioToWasm: 40 };
+    const full = {
+      ...report([wasm, cpu]),
+      backends: {
+        wasm: { available: true, description: 'wasm, SIMD, 2 threads' },
+        webgpu: { available: false },
+      },
+      notRun: [{ suite: 's', name: 'seed step', reason: 'does not fit' }],
+    };
+    const table = reportToMarkdown(full);
+    expect(table).toContain('backends: wasm (wasm, SIMD, 2 threads); peak 166 GFLOP/s');
+    expect(table).toContain('| U-Net | wasm | 200 | 200 | 1.00x | 40.0 | 24.1 | 3 |');
+    expect(table).toContain('| U-Net | cpu | 8000 | 2000 | 40.00x | 1.0 |  | 0 |');
+    expect(table).toContain('- seed step: does not fit');
+    expect(table).not.toContain('Failed:');
   });
 });

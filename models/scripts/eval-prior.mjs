@@ -1,7 +1,7 @@
 // Scores the default model's prior on the shapes data: mean cosine similarity of sampled image
 // embeddings to the true CLIP image embeddings, against the two baselines of the DALL-E 2 paper
 // (the text embedding itself; the mean training image embedding). Run after `pnpm build`:
-//   node models/logs/eval-prior.mjs [models/shapes] > models/logs/prior-eval.json
+//   node models/scripts/eval-prior.mjs [models/shapes] > models/logs/prior-eval.json
 import { selectBackend, TorchGenerator } from '../../packages/core/dist/index.js';
 import { encodePrompts, loadPipelineComponents } from '../../packages/dalle2/dist/index.js';
 import { makeShapesDataset } from '../../packages/datasets/dist/index.js';
