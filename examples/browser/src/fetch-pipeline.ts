@@ -43,7 +43,7 @@ export async function fetchDalle2(baseUrl: string): Promise<Dalle2> {
     ]);
     clip.tokenizer = CLIPTokenizer.fromVocabAndMerges(vocab as string, merges as string);
     clip.imageProcessor = CLIPImageProcessor.fromPreprocessorConfig(clipEntry.imageProcessor);
-    return new Dalle2({ clip, prior, decoders });
+    return new Dalle2({ clip, prior, decoders, sampling: config.sampling ?? {} });
   } catch (error) {
     for (const module of built) module.dispose();
     throw error;
