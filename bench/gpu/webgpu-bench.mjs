@@ -7,17 +7,15 @@
 //   --reps 3   --sample-steps 50   --guidance 3   --only fwd,fwdbwd,train,memory,sample,generate   --out FILE
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AdamW, TorchGenerator, trainStep } from '@dalle2js/core';
+import { AdamW, selectBackend, TorchGenerator, trainStep } from '@dalle2js/core';
 import { Dalle2, Decoder } from '@dalle2js/dalle2';
 import { DDIMScheduler, sample } from '@dalle2js/diffusion';
 import { DiffusionPrior, priorPreset } from '@dalle2js/prior';
 import { countUNetParameters, resolveUNetConfig, UNet, unetPreset } from '@dalle2js/unet';
-import '@tensorflow/tfjs-backend-cpu';
-import { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { create, globals } from 'webgpu';
 import { PROMPTS, seedCLIP } from '../src/bench-models.ts';
 import { countUNetFlops } from '../src/count-unet-flops.ts';
+import { webgpuAdapterInfo } from '../src/webgpu-adapter.ts';
 
 const MEASUREMENTS = ['fwd', 'fwdbwd', 'train', 'memory', 'sample', 'generate'];
 const PROMPT = PROMPTS[0];
@@ -45,32 +43,6 @@ const only = new Set(args.only.split(','));
 for (const name of only) {
   if (!MEASUREMENTS.includes(name))
     throw new Error(`--only: unknown "${name}"; valid: ${MEASUREMENTS.join(', ')}`);
-}
-
-/** Dawn's adapter with its own limits raised to the maximum (tfjs' defaults are too small for the seed U-Net). */
-async function startWebGPU() {
-  Object.assign(globalThis, globals);
-  const gpu = create([]);
-  Object.defineProperty(globalThis, 'navigator', {
-    value: { ...(globalThis.navigator ?? {}), gpu },
-    configurable: true,
-    writable: true,
-  });
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter)
-    throw new Error('no WebGPU adapter (is the Vulkan loader installed and VK_DRIVER_FILES set?)');
-  const L = adapter.limits;
-  const device = await adapter.requestDevice({
-    requiredLimits: {
-      maxComputeWorkgroupStorageSize: L.maxComputeWorkgroupStorageSize,
-      maxComputeInvocationsPerWorkgroup: L.maxComputeInvocationsPerWorkgroup,
-      maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,
-      maxBufferSize: L.maxBufferSize,
-    },
-  });
-  tf.registerBackend('webgpu', async () => new WebGPUBackend(device, adapter.info), 3);
-  const { vendor, architecture, device: name, description } = adapter.info;
-  return { vendor, architecture, device: name, description };
 }
 
 /** Median of `reps` timed calls after one warm-up; each call ends by reading a result back. A failure is recorded. */
@@ -231,8 +203,9 @@ async function generateMeasurement(config, report, save) {
 }
 
 async function main() {
-  const adapter = args.backend === 'webgpu' ? await startWebGPU() : null;
-  if (!(await tf.setBackend(args.backend))) throw new Error(`backend ${args.backend} failed to start`);
+  // core installs Dawn's navigator.gpu in Node; tfjs asks the adapter for its own maximum limits.
+  await selectBackend(args.backend);
+  const adapter = args.backend === 'webgpu' ? await webgpuAdapterInfo() : null;
   const config = unetPreset(args.preset);
   const report = {
     side: 'tfjs',

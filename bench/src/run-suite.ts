@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { SuiteRun } from './bench-result.js';
 import { measureStep } from './measure.js';
 import type { BenchBackend, Suite } from './suite.js';
+import { describeAdapter, webgpuAdapterInfo } from './webgpu-adapter.js';
 
 /**
  * Runs every measurement of `suite` that `backend` takes, in this process: for each, builds the
@@ -16,7 +17,7 @@ export async function runSuite(
   let description: string;
   try {
     description = (await selectBackend(backend)).summary;
-    if (backend === 'webgpu') description += await adapterDescription();
+    if (backend === 'webgpu') description += describeAdapter(await webgpuAdapterInfo());
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return { backend, status: { available: false, reason }, measurements: [] };
@@ -56,14 +57,4 @@ export async function runSuite(
   }
   const maxRssBytes = process.resourceUsage().maxRSS * 1024;
   return { backend, status: { available: true, description, maxRssBytes }, measurements };
-}
-
-/** What Dawn says the WebGPU adapter is: a software one (lavapipe, SwiftShader) is far slower than a GPU. */
-async function adapterDescription(): Promise<string> {
-  const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } }).navigator?.gpu;
-  const adapter = (await gpu?.requestAdapter()) as { info?: Record<string, string> } | null | undefined;
-  const info = adapter?.info;
-  if (!info) return '';
-  const parts = [info.vendor, info.architecture, info.device, info.description].filter((part) => part);
-  return parts.length === 0 ? '' : ` (adapter: ${parts.join(', ')})`;
 }
