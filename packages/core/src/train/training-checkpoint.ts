@@ -55,17 +55,17 @@ export async function loadTrainingCheckpoint(
 ): Promise<{ step: number; metadata: Record<string, string> }> {
   const { tensors, metadata } = await loadSafetensorsFile(path);
   check(metadata);
-  const [model, ema, optimizer] = SECTIONS.map(() => new Map<string, TensorData>());
-  const sections = [model, ema, optimizer] as Map<string, TensorData>[];
-  for (const [key, value] of tensors) {
-    const section = SECTIONS.findIndex((prefix) => key.startsWith(prefix));
-    if (section < 0) throw new Error(`${path} holds an unknown tensor "${key}"`);
-    sections[section]!.set(key.slice(SECTIONS[section]!.length), value);
-  }
-  const emaState = tensorsFromSafetensors(ema!);
-  const optimizerState = tensorsFromSafetensors(optimizer!);
+  const [model, ema, optimizer] = SECTIONS.map((prefix) => sectionOf(tensors, prefix)) as [
+    StateDict,
+    StateDict,
+    StateDict,
+  ];
+  const unknown = [...tensors.keys()].find((key) => !SECTIONS.some((prefix) => key.startsWith(prefix)));
+  if (unknown !== undefined) throw new Error(`${path} holds an unknown tensor "${unknown}"`);
+  const emaState = tensorsFromSafetensors(ema);
+  const optimizerState = tensorsFromSafetensors(optimizer);
   try {
-    loadStateDict(state.module, model!);
+    loadStateDict(state.module, model);
     await state.ema.importState(emaState);
     await state.optimizer.importState(optimizerState);
   } finally {
@@ -73,6 +73,14 @@ export async function loadTrainingCheckpoint(
   }
   state.generator.setState(JSON.parse(metadata.generator ?? '') as TorchGeneratorState);
   return { step: Number(metadata.step), metadata };
+}
+
+/** The entries under `prefix`, without it. */
+function sectionOf(tensors: ReadonlyMap<string, TensorData>, prefix: string): StateDict {
+  const section: StateDict = new Map();
+  for (const [key, value] of tensors)
+    if (key.startsWith(prefix)) section.set(key.slice(prefix.length), value);
+  return section;
 }
 
 /** Reads `tensors` back and adds them under `prefix`; disposes them (they are exported copies). */
