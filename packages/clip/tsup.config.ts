@@ -1,24 +1,14 @@
 import { defineConfig } from 'tsup';
+import { libraryBuild } from '../../tsup.shared.js';
 
 export default defineConfig([
-  {
-    entry: ['src/index.ts'],
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: true,
-    sourcemap: true,
-    target: 'es2022',
-    external: [/^@tensorflow\//, /^@dalle2js\//],
-  },
-  {
+  libraryBuild(),
+  libraryBuild({
     // Runnable scripts: they import the built packages (this one included), so plain Node runs them.
     entry: ['scripts/train-shapes.ts'],
     outDir: 'scripts/dist',
     format: ['esm'],
-    clean: true,
-    sourcemap: true,
-    target: 'es2022',
+    dts: false,
     platform: 'node',
-    external: [/^@tensorflow\//, /^@dalle2js\//],
-  },
+  }),
 ]);
