@@ -26,6 +26,12 @@ describe('warmupCosineSchedule', () => {
     expect(withMin(1000)).toBeCloseTo(0.1, 12);
   });
 
+  test('stays at baseLr after the warm-up when totalSteps is null', () => {
+    const constant = warmupCosineSchedule({ baseLr: 2, warmupSteps: 4, totalSteps: null });
+    expect([0, 1, 2, 3].map(constant)).toEqual([0, 0.5, 1, 1.5]);
+    expect([4, 5, 1e6].map(constant)).toEqual([2, 2, 2]);
+  });
+
   test('validates its config', () => {
     expect(() => warmupCosineSchedule({ baseLr: 1, warmupSteps: 10, totalSteps: 5 })).toThrow(/totalSteps/);
     expect(() => warmupCosineSchedule({ baseLr: 1, warmupSteps: 0, totalSteps: 5, minLr: 2 })).toThrow(

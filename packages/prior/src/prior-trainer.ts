@@ -2,6 +2,7 @@ import {
   AdamW,
   EMA,
   loadTrainingCheckpoint,
+  type OptimizerConfig,
   saveTrainingCheckpoint,
   TorchGenerator,
   type TrainingState,
@@ -17,29 +18,14 @@ import {
   gatherEmbeddingBatch,
 } from './embedding-batch.js';
 
-/** Training hyperparameters; defaults are the DALL-E 2 paper's prior settings where it gives them. */
-export interface PriorTrainerConfig {
-  /** Peak learning rate. Default 1.1e-4 (paper). */
-  lr: number;
-  /** AdamW betas. Default [0.9, 0.96] (paper). */
-  betas: [number, number];
-  /** Decoupled weight decay on matrices. Default 6e-2 (paper). */
-  weightDecay: number;
-  /** EMA decay of the weights (with diffusers-style warm-up). Default 0.9999 (paper). */
-  emaDecay: number;
-  /** Clip the global gradient norm to this; null = no clipping. Default 1. */
-  maxGradNorm: number | null;
-  /** Linear warm-up from 0 over this many steps (as `warmupCosineSchedule`). Default 0. */
-  warmupSteps: number;
-  /**
-   * With a number, the learning rate follows a cosine from the end of the warm-up down to 0 at this
-   * step; null = constant after the warm-up. Default null.
-   */
-  totalSteps: number | null;
-  /** Examples per step in `fit`. Default 64. */
+/**
+ * Training hyperparameters. Defaults are the DALL-E 2 paper's prior settings where it gives them:
+ * lr 1.1e-4, betas [0.9, 0.96], weight decay 6e-2 (on matrices), EMA decay 0.9999; then gradient
+ * norm clipped to 1, no warm-up, a constant learning rate, batch 64, seed 0.
+ */
+export interface PriorTrainerConfig extends OptimizerConfig {
+  /** Examples per step in `fit`. */
   batchSize: number;
-  /** Seeds the generator that draws batches, timesteps, noise and conditioning drops. Default 0. */
-  seed: number;
 }
 
 export const defaultPriorTrainerConfig: Readonly<PriorTrainerConfig> = Object.freeze({
@@ -122,12 +108,7 @@ export class PriorTrainer {
     this.optimizer = new AdamW(prior.network, { lr, betas, weightDecay });
     this.ema = new EMA(prior.network, { decay: emaDecay, warmup: true });
     this.generator = new TorchGenerator(seed);
-    const cosine =
-      totalSteps === null ? undefined : warmupCosineSchedule({ baseLr: lr, warmupSteps, totalSteps });
-    this.lrAt = (step) => {
-      if (cosine !== undefined) return cosine(step);
-      return step < warmupSteps ? (lr * step) / warmupSteps : lr;
-    };
+    this.lrAt = warmupCosineSchedule({ baseLr: lr, warmupSteps, totalSteps });
   }
 
   /** Optimizer steps taken so far. */

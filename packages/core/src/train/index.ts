@@ -6,6 +6,7 @@ export type { EMAOptions } from './ema.js';
 export { EMA } from './ema.js';
 export type { Gradients } from './gradients.js';
 export type { ParameterSource } from './named-variables.js';
+export type { OptimizerConfig } from './optimizer-config.js';
 export type { TrainStepOptions } from './train-step.js';
 export { trainStep } from './train-step.js';
 export type { TrainingState } from './training-checkpoint.js';

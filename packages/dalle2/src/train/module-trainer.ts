@@ -3,6 +3,7 @@ import {
   EMA,
   loadTrainingCheckpoint,
   type Module,
+  type OptimizerConfig,
   saveTrainingCheckpoint,
   TorchGenerator,
   type TrainingState,
@@ -11,25 +12,7 @@ import {
 } from '@dalle2js/core';
 import type * as tf from '@tensorflow/tfjs-core';
 
-/** Optimisation settings shared by every component's training; plain JSON. */
-export interface OptimizerConfig {
-  /** Peak learning rate. Default 1e-4. */
-  lr: number;
-  /** AdamW betas. Default [0.9, 0.999]. */
-  betas: [number, number];
-  /** Decoupled weight decay. Default 0.01. */
-  weightDecay: number;
-  /** EMA decay of the weights (with warmup). Default 0.999. */
-  emaDecay: number;
-  /** Clip the global gradient norm to this; null = no clipping. Default 1. */
-  maxGradNorm: number | null;
-  /** Linear warmup steps. Default 0. */
-  warmupSteps: number;
-  /** Cosine decay to 0 over this many steps; null = constant after warmup. Default null. */
-  totalSteps: number | null;
-  /** Seed of the generator that draws batches, timesteps and noise. Default 0. */
-  seed: number;
-}
+export type { OptimizerConfig };
 
 export const defaultOptimizerConfig: Readonly<OptimizerConfig> = Object.freeze({
   lr: 1e-4,
@@ -75,12 +58,7 @@ export class ModuleTrainer {
     this.optimizer = new AdamW(module, { lr, betas, weightDecay });
     this.ema = new EMA(module, { decay: emaDecay, warmup: true });
     this.generator = new TorchGenerator(seed);
-    const cosine =
-      totalSteps === null ? undefined : warmupCosineSchedule({ baseLr: lr, warmupSteps, totalSteps });
-    this.lrAt = (step) => {
-      if (cosine !== undefined) return cosine(step);
-      return step < warmupSteps ? (lr * (step + 1)) / (warmupSteps + 1) : lr;
-    };
+    this.lrAt = warmupCosineSchedule({ baseLr: lr, warmupSteps, totalSteps });
   }
 
   get step(): number {
