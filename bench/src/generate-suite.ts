@@ -1,5 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { TorchGenerator } from '@dalle2js/core';
-import { Dalle2, Decoder } from '@dalle2js/dalle2';
+import { Dalle2, Decoder, loadDalle2 } from '@dalle2js/dalle2';
 import { DiffusionPrior, priorPreset } from '@dalle2js/prior';
 import { unetPreset } from '@dalle2js/unet';
 import { seedCLIP } from './bench-models.js';
@@ -7,10 +8,12 @@ import type { Suite } from './suite.js';
 
 const STEPS = 10;
 const SIZE = 64;
+/** The committed default model, from bench/dist/main.js. */
+const DEFAULT_MODEL = fileURLToPath(new URL('../../models/shapes', import.meta.url));
 
 export const generateSuite: Suite = {
   name: 'generate',
-  description: `Dalle2.generate for one prompt: seed CLIP, small prior, one small ${SIZE} px decoder, ${STEPS} DDIM steps each`,
+  description: `Dalle2.generate for one prompt: seed CLIP, small prior, one small ${SIZE} px decoder, ${STEPS} DDIM steps each; and the default model (models/shapes) with its own defaults`,
   measurements: [
     {
       name: `generate 1 prompt, ${SIZE}px, ${STEPS}+${STEPS} DDIM steps`,
@@ -32,6 +35,24 @@ export const generateSuite: Suite = {
               decoderSteps: STEPS,
               sampler: 'ddim',
             });
+            await images.data();
+            images.dispose();
+          },
+          dispose: () => pipeline.dispose(),
+        };
+      },
+    },
+    {
+      name: 'generate 1 prompt with the default model (models/shapes), its defaults',
+      backends: ['wasm', 'cpu', 'webgpu'],
+      batch: 1,
+      reps: { wasm: 3, cpu: 1, webgpu: 1 },
+      note: 'what `pnpm dalle2 generate` runs after loading: 50 + 50 DDIM steps, guidance from the model config',
+      async prepare() {
+        const pipeline = await loadDalle2(DEFAULT_MODEL);
+        return {
+          step: async () => {
+            const { images } = await pipeline.generate('a small red circle', { seed: 3 });
             await images.data();
             images.dispose();
           },
