@@ -120,6 +120,135 @@ describe('GroupNorm', () => {
     norm.dispose();
   });
 
+  test('its written-out gradient equals autodiff of the plain formula', () => {
+    const [shape, groups, eps] = [[2, 5, 3, 8], 4, 1e-5];
+    const norm = new GroupNorm(groups, 8, { eps });
+    randomizeAffine(norm, 8);
+    const x = randn(shape);
+    const r = randn(shape);
+    const plain = (input: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor) => {
+      const grouped = tf.reshape(input, [2, 5, 3, groups, 2]);
+      const centered = tf.sub(grouped, tf.mean(grouped, [1, 2, 4], true));
+      const variance = tf.mean(tf.square(centered), [1, 2, 4], true);
+      const normalized = tf.reshape(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), input.shape);
+      return tf.add(tf.mul(normalized, weight), bias);
+    };
+    const expected = tf.grads((input, weight, bias) => tf.sum(tf.mul(plain(input!, weight!, bias!), r)))([
+      x,
+      norm.weight,
+      norm.bias,
+    ]);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(tf.mul(norm.apply(x), r)) as tf.Scalar,
+      [norm.weight, norm.bias],
+    );
+    const [dx] = tf.grads((input) => tf.sum(tf.mul(norm.apply(input!), r)))([x]);
+    const maxError = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!;
+    expect(maxError(dx!, expected[0]!)).toBeLessThan(1e-5);
+    expect(maxError(grads[norm.weight.name]!, expected[1]!)).toBeLessThan(1e-4);
+    expect(maxError(grads[norm.bias.name]!, expected[2]!)).toBeLessThan(1e-4);
+    tf.dispose([x, r, value, dx!, ...expected, ...Object.values(grads)]);
+    norm.dispose();
+  });
+
+  test('leaks nothing and names wrong shapes', async () => {
+    const norm = new LayerNorm(4);
+    const x = randn([2, 4]);
+    await expectNoLeaks(() => norm.apply(x));
+    const wrong = tf.zeros([2, 3]);
+    expect(() => norm.apply(wrong)).toThrow(
+      'LayerNorm: expected input with last dimension 4, got shape [2, 3]',
+    );
+    tf.dispose([x, wrong]);
+    norm.dispose();
+  });
+});
+
+describe('GroupNorm', () => {
+  test('starts as weight 1, bias 0 and checks its sizes', () => {
+    const norm = new GroupNorm(2, 6);
+    expect([...norm.namedParameters().keys()]).toEqual(['weight', 'bias']);
+    expect(Array.from(norm.weight.dataSync())).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(Array.from(norm.bias.dataSync())).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(() => new GroupNorm(4, 6)).toThrow('GroupNorm: numChannels 6 is not divisible by numGroups 4');
+    norm.dispose();
+  });
+
+  test('matches a plain-loop reference on NHWC input (groups of consecutive channels)', () => {
+    const [n, h, w, c, g] = [2, 3, 2, 6, 3];
+    const norm = new GroupNorm(g, c, { eps: 1e-4 });
+    randomizeAffine(norm, c);
+    const x = randn([n, h, w, c]);
+    const y = norm.apply(x);
+    expect(y.shape).toEqual([n, h, w, c]);
+    const groups: number[][] = [];
+    for (let b = 0; b < n; b++)
+      for (let gi = 0; gi < g; gi++) {
+        const group: number[] = [];
+        for (let p = 0; p < h * w; p++)
+          for (let ci = gi * (c / g); ci < (gi + 1) * (c / g); ci++) group.push((b * h * w + p) * c + ci);
+        groups.push(group);
+      }
+    const normalized = normalizeGroups(x.dataSync(), groups, 1e-4);
+    const wt = norm.weight.dataSync();
+    const bs = norm.bias.dataSync();
+    const out = y.dataSync();
+    expect(Array.from(out)).toEqual(normalized.map((v, i) => expect.closeTo(v * wt[i % c]! + bs[i % c]!, 5)));
+    tf.dispose([x, y]);
+    norm.dispose();
+  });
+
+  test('gradients match finite differences for the input and the parameters', () => {
+    const norm = new GroupNorm(2, 4);
+    randomizeAffine(norm, 4);
+    const x = randn([1, 2, 2, 4]);
+    const r = randn([1, 2, 2, 4]);
+    const loss = (input: tf.Tensor) => tf.sum(tf.mul(norm.apply(input), r)) as tf.Scalar;
+    expect(checkGradients(([input]) => loss(input!), [x])).toBeLessThan(1e-2);
+    expect(checkModuleGradients(norm, () => loss(x))).toBeLessThan(1e-2);
+    tf.dispose([x, r]);
+    norm.dispose();
+  });
+
+  test('its written-out gradient equals autodiff of the plain formula', () => {
+    const [c, g, eps] = [8, 4, 1e-5];
+    const norm = new GroupNorm(g, c, { eps });
+    randomizeAffine(norm, c);
+    const x = randn([2, 5, 3, c]);
+    const r = randn([2, 5, 3, c]);
+    const plain = (input: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor) => {
+      const grouped = tf.reshape(input, [2, 5, 3, g, c / g]);
+      const centered = tf.sub(grouped, tf.mean(grouped, [1, 2, 4], true));
+      const variance = tf.mean(tf.square(centered), [1, 2, 4], true);
+      const normalized = tf.reshape(tf.mul(centered, tf.rsqrt(tf.add(variance, eps))), input.shape);
+      return tf.add(tf.mul(normalized, weight), bias);
+    };
+    const ours = tf.grads((input, weight, bias) => {
+      norm.weight.assign(weight as tf.Tensor1D);
+      norm.bias.assign(bias as tf.Tensor1D);
+      return tf.sum(tf.mul(norm.apply(input!), r));
+    });
+    const reference = tf.grads((input, weight, bias) => tf.sum(tf.mul(plain(input!, weight!, bias!), r)));
+    const weight = tf.clone(norm.weight);
+    const bias = tf.clone(norm.bias);
+    const expected = reference([x, weight, bias]);
+    const actual = tf.grads((input) => tf.sum(tf.mul(norm.apply(input!), r)))([x]);
+    const [, dWeight, dBias] = tf.tidy(() => {
+      const { grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(norm.apply(x), r)) as tf.Scalar,
+        [norm.weight, norm.bias],
+      );
+      return [undefined, grads[norm.weight.name]!, grads[norm.bias.name]!];
+    });
+    const maxError = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!;
+    expect(maxError(actual[0]!, expected[0]!)).toBeLessThan(1e-5);
+    expect(maxError(dWeight!, expected[1]!)).toBeLessThan(1e-4);
+    expect(maxError(dBias!, expected[2]!)).toBeLessThan(1e-4);
+    expect(ours).toBeTypeOf('function');
+    tf.dispose([x, r, weight, bias, ...expected, ...actual, dWeight!, dBias!]);
+    norm.dispose();
+  });
+
   test('leaks nothing and names wrong shapes', async () => {
     const norm = new GroupNorm(2, 4);
     const x = randn([1, 2, 2, 4]);
