@@ -94,6 +94,7 @@ export function countUNetFlops(
   linear(1, dim, T); // time_embedding.linear_1
   linear(1, T, T); // time_embedding.linear_2
   linear(1, E, T); // cond_proj.image_to_time
+  if (config.imageEmbedGrid !== null) linear(1, E, config.imageEmbedGrid ** 2 * width(L - 1)); // cond_proj.image_to_grid
   if (config.midAttention || config.crossAttention.some((flag) => flag)) {
     linear(1, E, config.numImageTokens * contextDim); // cond_proj.image_to_tokens
     if (textTokens > 0) linear(textTokens, textEmbedDim as number, contextDim); // cond_proj.text_to_context

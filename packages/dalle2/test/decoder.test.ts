@@ -25,6 +25,13 @@ describe('Decoder', () => {
       /unknown config field "steps"; valid: unet, imageSize/,
     );
     expect(() => resolveDecoderConfig({ unet: { dim: -1 } })).toThrow(/field "unet": UNet config: dim/);
+    const grid = tinyDecoderConfig();
+    expect(() => resolveDecoderConfig({ ...grid, unet: { ...grid.unet, imageEmbedGrid: 2 } })).toThrow(
+      'Decoder: field "imageSize" must be 4 for unet.imageEmbedGrid 2 (grid x 2^(levels - 1)), got 8',
+    );
+    expect(
+      resolveDecoderConfig({ ...grid, unet: { ...grid.unet, imageEmbedGrid: 4 } }).unet.imageEmbedGrid,
+    ).toBe(4);
   });
 
   it('computes a training loss that gradients can reduce, leaking nothing', async () => {

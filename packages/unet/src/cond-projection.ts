@@ -1,7 +1,8 @@
 import { LayerNorm, Linear, Module, type Rng } from '@dalle2js/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AttentionContext } from './attention-block.js';
-import { type UNetConfig, usesContext } from './unet-config.js';
+import { levelChannels, type UNetConfig, usesContext } from './unet-config.js';
+import { zeroInit } from './zero-init.js';
 
 /** What the decoder is conditioned on, besides the noisy image and the timestep. */
 export interface UNetCondition {
@@ -20,6 +21,8 @@ export interface ProjectedCondition {
   timeEmbedding: tf.Tensor;
   /** Cross-attention context, when anything attends to it. */
   context: AttentionContext | undefined;
+  /** With `imageEmbedGrid`: [B, grid, grid, lowest level's channels], added before the middle block. */
+  grid?: tf.Tensor;
 }
 
 /**
@@ -36,6 +39,8 @@ export class CondProjection extends Module {
   readonly text_norm: LayerNorm | undefined;
   /** Learned "no text" tokens [maxTextLen, contextDim], zero-initialised. */
   readonly null_text_tokens: tf.Variable | undefined;
+  /** With `imageEmbedGrid`: the embedding onto the lowest level's map, zero-initialised. */
+  readonly image_to_grid: Linear | undefined;
 
   constructor(
     readonly config: UNetConfig,
@@ -60,6 +65,13 @@ export class CondProjection extends Module {
         this.null_text_tokens = this.addParameter('null_text_tokens', tf.zeros([maxTextLen, contextDim]));
       }
     }
+    if (config.imageEmbedGrid !== null) {
+      const cells = config.imageEmbedGrid ** 2 * (levelChannels(config).at(-1) as number);
+      this.image_to_grid = this.addModule(
+        'image_to_grid',
+        zeroInit(new Linear(imageEmbedDim, cells, { rng })),
+      );
+    }
   }
 
   /** keep [B] float, 1 = conditional, 0 = null; absent = every row conditional. */
@@ -71,12 +83,17 @@ export class CondProjection extends Module {
       const image =
         keepColumn === undefined ? cond.imageEmbed : mix(cond.imageEmbed, this.null_image_embed, keepColumn); // [B, E]
       const timeEmbedding = this.image_to_time.apply(image); // [B, timeEmbedDim]
-      if (this.image_to_tokens === undefined) return { timeEmbedding, context: undefined };
+      const gridSide = this.config.imageEmbedGrid;
+      const grid =
+        this.image_to_grid === undefined || gridSide === null
+          ? {}
+          : { grid: tf.reshape(this.image_to_grid.apply(image), [b, gridSide, gridSide, -1]) }; // [B, g, g, C]
+      if (this.image_to_tokens === undefined) return { timeEmbedding, context: undefined, ...grid };
 
       const imageTokens = tf.reshape(this.image_to_tokens.apply(image), [b, numImageTokens, contextDim]); // [B, N, ctx]
       const { textEncodings, textMask } = cond;
       if (textEncodings === undefined || this.text_to_context === undefined || this.text_norm === undefined) {
-        return { timeEmbedding, context: { tokens: imageTokens } };
+        return { timeEmbedding, context: { tokens: imageTokens }, ...grid };
       }
       const s = textEncodings.shape[1] as number;
       let text = this.text_norm.apply(this.text_to_context.apply(textEncodings)); // [B, S, ctx]
@@ -88,7 +105,11 @@ export class CondProjection extends Module {
         mask = mix(mask, tf.ones([s]), keepColumn);
       }
       const tokens = tf.concat([imageTokens, text], 1); // [B, N + S, ctx]
-      return { timeEmbedding, context: { tokens, mask: tf.concat([tf.ones([b, numImageTokens]), mask], 1) } };
+      return {
+        timeEmbedding,
+        context: { tokens, mask: tf.concat([tf.ones([b, numImageTokens]), mask], 1) },
+        ...grid,
+      };
     });
   }
 }

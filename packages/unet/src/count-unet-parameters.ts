@@ -37,6 +37,7 @@ export function countUNetParameters(input: UNetConfigInput = {}): number {
     if (textEmbedDim !== null)
       total += linear(textEmbedDim, contextDim) + norm(contextDim) + config.maxTextLen * contextDim;
   }
+  if (config.imageEmbedGrid !== null) total += linear(E, config.imageEmbedGrid ** 2 * width(L - 1)); // image_to_grid
   total += conv(config.lowresCond ? 2 * channels : channels, width(0), 3); // conv_in
 
   for (let i = 0; i < L; i++) {

@@ -9,7 +9,7 @@ export { ResnetBlock2D } from './resnet-block.js';
 export type { UNetForwardOptions, UNetOptions, UNetTimesteps } from './unet.js';
 export { UNet } from './unet.js';
 export type { UNetConfig, UNetConfigInput } from './unet-config.js';
-export { levelChannels, resolveUNetConfig } from './unet-config.js';
+export { gridImageSize, levelChannels, resolveUNetConfig } from './unet-config.js';
 export type { UNetPresetName } from './unet-presets.js';
 export { unetPreset, unetPresets } from './unet-presets.js';
 export { Upsample2D } from './upsample.js';

@@ -37,6 +37,15 @@ export interface UNetConfig {
   learnedVariance: boolean;
   /** Concatenate a (nearest-upsampled) low-resolution image to the input, for a cascade upsampler. Default false. */
   lowresCond: boolean;
+  /**
+   * Also project the image embedding onto a `grid` x `grid` map at the lowest resolution (one
+   * zero-initialised Linear) and add it before the middle block. The time embedding and the
+   * context tokens are the same at every pixel, so on their own they reach the picture's layout
+   * only through the convolutions' zero padding, which a small decoder is slow to learn; the map
+   * lets the embedding say where things go. The U-Net then takes only `grid * 2^(levels - 1)`
+   * pixel inputs. Not in DALL-E 2 or diffusers. Default null (none).
+   */
+  imageEmbedGrid: number | null;
 }
 
 export type UNetConfigInput = Partial<UNetConfig>;
@@ -59,6 +68,7 @@ const UNET_CONFIG_KEYS: readonly (keyof UNetConfig)[] = [
   'normEps',
   'learnedVariance',
   'lowresCond',
+  'imageEmbedGrid',
 ];
 
 /** Fills the documented defaults and throws an Error describing the first invalid value. */
@@ -95,6 +105,7 @@ export function resolveUNetConfig(input: UNetConfigInput = {}): UNetConfig {
     normEps: input.normEps ?? 1e-5,
     learnedVariance: input.learnedVariance ?? false,
     lowresCond: input.lowresCond ?? false,
+    imageEmbedGrid: input.imageEmbedGrid ?? null,
   };
   validate(config);
   return config;
@@ -103,6 +114,12 @@ export function resolveUNetConfig(input: UNetConfigInput = {}): UNetConfig {
 /** Channels at each level: `dim * dimMults[i]`. */
 export function levelChannels(config: UNetConfig): number[] {
   return config.dimMults.map((mult) => config.dim * mult);
+}
+
+/** The image side a U-Net with `imageEmbedGrid` takes (null without one). */
+export function gridImageSize(config: UNetConfig): number | null {
+  const { imageEmbedGrid, dimMults } = config;
+  return imageEmbedGrid === null ? null : imageEmbedGrid * 2 ** (dimMults.length - 1);
 }
 
 /** Whether anything attends to the context tokens (otherwise no context is built). */
@@ -132,6 +149,12 @@ function validate(config: UNetConfig): void {
   if (textEmbedDim !== null && !(Number.isInteger(textEmbedDim) && textEmbedDim > 0)) {
     throw new Error(
       `UNet config: textEmbedDim must be a positive integer or null, got ${JSON.stringify(textEmbedDim)}`,
+    );
+  }
+  const { imageEmbedGrid } = config;
+  if (imageEmbedGrid !== null && !(Number.isInteger(imageEmbedGrid) && imageEmbedGrid > 0)) {
+    throw new Error(
+      `UNet config: imageEmbedGrid must be a positive integer or null, got ${JSON.stringify(imageEmbedGrid)}`,
     );
   }
   if (!(typeof config.normEps === 'number' && config.normEps > 0)) {

@@ -2,7 +2,13 @@ import { Conv2d, GroupNorm, Module, ModuleList, type Rng, silu } from '@dalle2js
 import * as tf from '@tensorflow/tfjs-core';
 import { CondProjection, type UNetCondition } from './cond-projection.js';
 import { type BlockSettings, DownBlock2D, MidBlock2D, TimestepEmbedding, UpBlock2D } from './unet-blocks.js';
-import { levelChannels, resolveUNetConfig, type UNetConfig, type UNetConfigInput } from './unet-config.js';
+import {
+  gridImageSize,
+  levelChannels,
+  resolveUNetConfig,
+  type UNetConfig,
+  type UNetConfigInput,
+} from './unet-config.js';
 import { upsampleNearest } from './upsample-nearest.js';
 import { zeroInit } from './zero-init.js';
 
@@ -135,6 +141,7 @@ export class UNet extends Module {
       let h = this.conv_in.apply(input); // [B, H, W, dim]
       const skips: tf.Tensor[] = [h];
       for (const block of this.down_blocks.items) h = block.apply(h, activatedEmb, context, skips);
+      if (projected.grid !== undefined) h = tf.add(h, projected.grid);
       h = this.mid_block.apply(h, activatedEmb, context); // [B, H / 2^(L-1), W / 2^(L-1), dim * mults[L-1]]
       for (const block of this.up_blocks.items) h = block.apply(h, activatedEmb, context, skips);
       return this.conv_out.apply(silu(this.conv_norm_out.apply(h))) as tf.Tensor4D; // [B, H, W, outChannels]
@@ -190,6 +197,12 @@ export class UNet extends Module {
     if (x.rank !== 4 || c !== channels || (h as number) % multiple !== 0 || (w as number) % multiple !== 0) {
       throw new Error(
         `UNet: expected x of shape [B, H, W, ${channels}] with H and W multiples of ${multiple}, got ${shape(x)}`,
+      );
+    }
+    const gridSize = gridImageSize(this.config);
+    if (gridSize !== null && (h !== gridSize || w !== gridSize)) {
+      throw new Error(
+        `UNet: with imageEmbedGrid ${this.config.imageEmbedGrid} the input must be ${gridSize}x${gridSize} pixels, got ${shape(x)}`,
       );
     }
     const { imageEmbed, textEncodings, textMask, lowresImage } = cond;

@@ -24,6 +24,7 @@ describe('resolveUNetConfig', () => {
       normEps: 1e-5,
       learnedVariance: false,
       lowresCond: false,
+      imageEmbedGrid: null,
     });
   });
 

@@ -47,9 +47,8 @@ function groupNorm(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor, groups: num
   const groupedShape = [b, h, w, groups, c / groups]; // [B, H, W, G, C/G]
   const groupAxes = [1, 2, 4];
   const channelAxes = [0, 1, 2];
-  const normalize = tf.customGrad((...inputs: tf.Tensor[]) => {
-    const [input, scale, shift] = inputs as [tf.Tensor, tf.Tensor, tf.Tensor];
-    const save = inputs[inputs.length - 1] as unknown as tf.GradSaveFunc;
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, scale, shift, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const grouped = tf.reshape(input, groupedShape);
     const centered = tf.sub(grouped, tf.mean(grouped, groupAxes, true));
     const variance = tf.mean(tf.square(centered), groupAxes, true); // [B, 1, 1, G, 1]

@@ -1,4 +1,4 @@
-import { resolveUNetConfig, type UNetConfig, type UNetConfigInput } from '@dalle2js/unet';
+import { gridImageSize, resolveUNetConfig, type UNetConfig, type UNetConfigInput } from '@dalle2js/unet';
 
 /** What the decoder's network is trained to predict. */
 export type DecoderPrediction = 'epsilon' | 'sample' | 'v_prediction';
@@ -64,6 +64,12 @@ export function resolveDecoderConfig(
   if (!Number.isInteger(imageSize) || imageSize < 1 || imageSize % multiple !== 0) {
     throw new Error(
       `Decoder: field "imageSize" must be a positive multiple of ${multiple} (2^(levels - 1) of the U-Net), got ${imageSize}`,
+    );
+  }
+  const gridSize = gridImageSize(resolved.unet);
+  if (gridSize !== null && imageSize !== gridSize) {
+    throw new Error(
+      `Decoder: field "imageSize" must be ${gridSize} for unet.imageEmbedGrid ${resolved.unet.imageEmbedGrid} (grid x 2^(levels - 1)), got ${imageSize}`,
     );
   }
   if (unet.lowresCond) {
