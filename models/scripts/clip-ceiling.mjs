@@ -48,7 +48,10 @@ function tally(readings) {
     Object.entries(groups).map(([name, indices]) => [
       name,
       {
-        both: share(indices, (i) => readings[i].colour === specs[i].colour && readings[i].shape === specs[i].shape),
+        both: share(
+          indices,
+          (i) => readings[i].colour === specs[i].colour && readings[i].shape === specs[i].shape,
+        ),
         colour: share(indices, (i) => readings[i].colour === specs[i].colour),
         shape: share(indices, (i) => readings[i].shape === specs[i].shape),
       },
