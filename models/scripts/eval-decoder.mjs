@@ -2,7 +2,7 @@
 // pipeline's CLIP, the decoder draws an image from each true image embedding (no prior), and the
 // pixel checker says whether it shows the spec's colour and shape. Set apart from `dalle2 eval`,
 // it tells the decoder's errors from the prior's. Run after `pnpm build`:
-//   node models/scripts/eval-decoder.mjs [models/shapes] [--count 48] [--guidance 2] [--steps 50]
+//   node models/scripts/eval-decoder.mjs [models/shapes] [--count 48] [--guidance 1] [--steps 50]
 import { parseArgs } from 'node:util';
 import { selectBackend, TorchGenerator, tensorToImages } from '../../packages/core/dist/index.js';
 import { loadPipelineComponents } from '../../packages/dalle2/dist/index.js';
@@ -12,7 +12,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     count: { type: 'string', default: '48' },
-    guidance: { type: 'string', default: '2' },
+    guidance: { type: 'string', default: '1' },
     steps: { type: 'string', default: '50' },
   },
 });
