@@ -1,5 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CLIPModel, CLIPTokenizer, clipPreset, trainBPE } from '@dalle2js/clip';
 import type { Rng } from '@dalle2js/core';
+import type { UNetConfigInput } from '@dalle2js/unet';
+
+/** The committed default model, from bench/dist/main.js. */
+export const DEFAULT_MODEL = fileURLToPath(new URL('../../models/shapes', import.meta.url));
+
+/** The U-Net config of the default model's first decoder stage, as its config.json holds it. */
+export function defaultModelUNetConfig(): UNetConfigInput {
+  const config = JSON.parse(readFileSync(join(DEFAULT_MODEL, 'config.json'), 'utf8'));
+  return config.decoders[0].config.unet;
+}
 
 /** Prompts for the text side: four short captions. */
 export const PROMPTS = [

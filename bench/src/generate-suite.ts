@@ -1,15 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import { TorchGenerator } from '@dalle2js/core';
 import { Dalle2, Decoder, loadDalle2 } from '@dalle2js/dalle2';
 import { DiffusionPrior, priorPreset } from '@dalle2js/prior';
 import { unetPreset } from '@dalle2js/unet';
-import { seedCLIP } from './bench-models.js';
+import { DEFAULT_MODEL, seedCLIP } from './bench-models.js';
 import type { Suite } from './suite.js';
 
 const STEPS = 10;
 const SIZE = 64;
-/** The committed default model, from bench/dist/main.js. */
-const DEFAULT_MODEL = fileURLToPath(new URL('../../models/shapes', import.meta.url));
 
 export const generateSuite: Suite = {
   name: 'generate',

@@ -1,6 +1,7 @@
 import { TorchGenerator } from '@dalle2js/core';
 import { UNet, type UNetConfigInput, type UNetPresetName, unetPreset } from '@dalle2js/unet';
 import * as tf from '@tensorflow/tfjs-core';
+import { defaultModelUNetConfig } from './bench-models.js';
 import { countUNetFlops } from './count-unet-flops.js';
 import type { BenchBackend, MeasurementSpec, Prepared, Suite } from './suite.js';
 
@@ -111,19 +112,6 @@ export const unetSeedSuite: Suite = {
   ],
 };
 
-/** The decoder of the default model (`models/shapes`, trained with `models/configs/decoder.json`). */
-const SHAPES_DECODER: UNetConfigInput = {
-  dim: 16,
-  dimMults: [1, 2, 4],
-  numResnetBlocks: 1,
-  imageEmbedDim: 64,
-  selfAttention: [false, false, false],
-  crossAttention: [false, false, true],
-  midAttention: true,
-  attentionHeadDim: 32,
-  normGroups: 8,
-};
-
 /**
  * The small preset at 64 px, batch 4 (wasm, cpu), and at 32 px, batch 1 on every backend, WebGPU
  * included; the default model's decoder at its training size and batch (32 px, 16).
@@ -152,7 +140,7 @@ export const unetSmallSuite: Suite = {
     ...unetMeasurements({
       preset: 'small',
       label: 'U-Net of the default model (models/shapes)',
-      overrides: SHAPES_DECODER,
+      overrides: defaultModelUNetConfig(),
       batch: 16,
       size: 32,
       backends: ['wasm', 'cpu', 'webgpu'],
