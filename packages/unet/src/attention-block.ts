@@ -15,12 +15,13 @@ export interface AttentionBlockOptions {
 }
 
 /** The context tokens of every attention block: image tokens, then optional text tokens. */
-export interface AttentionContext {
+/** A type rather than an interface, so that tf.tidy can return it inside its result. */
+export type AttentionContext = {
   /** [B, S, contextDim] */
   tokens: tf.Tensor;
   /** [B, S], 1 = attend, 0 = padding; absent when every token is attended. */
   mask?: tf.Tensor;
-}
+};
 
 /**
  * Residual attention on a feature map, named like diffusers' `BasicTransformerBlock` minus the

@@ -76,41 +76,45 @@ export class CondProjection extends Module {
 
   /** keep [B] float, 1 = conditional, 0 = null; absent = every row conditional. */
   apply(cond: UNetCondition, keep: tf.Tensor | undefined): ProjectedCondition {
-    const { numImageTokens, contextDim } = this.config;
     return tf.tidy(() => {
       const b = cond.imageEmbed.shape[0] as number;
       const keepColumn = keep === undefined ? undefined : tf.reshape(keep, [b, 1]); // [B, 1]
       const image =
         keepColumn === undefined ? cond.imageEmbed : mix(cond.imageEmbed, this.null_image_embed, keepColumn); // [B, E]
-      const timeEmbedding = this.image_to_time.apply(image); // [B, timeEmbedDim]
-      const gridSide = this.config.imageEmbedGrid;
-      const grid =
-        this.image_to_grid === undefined || gridSide === null
-          ? {}
-          : { grid: tf.reshape(this.image_to_grid.apply(image), [b, gridSide, gridSide, -1]) }; // [B, g, g, C]
-      if (this.image_to_tokens === undefined) return { timeEmbedding, context: undefined, ...grid };
-
-      const imageTokens = tf.reshape(this.image_to_tokens.apply(image), [b, numImageTokens, contextDim]); // [B, N, ctx]
-      const { textEncodings, textMask } = cond;
-      if (textEncodings === undefined || this.text_to_context === undefined || this.text_norm === undefined) {
-        return { timeEmbedding, context: { tokens: imageTokens }, ...grid };
-      }
-      const s = textEncodings.shape[1] as number;
-      let text = this.text_norm.apply(this.text_to_context.apply(textEncodings)); // [B, S, ctx]
-      let mask = textMask === undefined ? tf.ones([b, s]) : tf.cast(textMask, 'float32'); // [B, S]
-      if (keepColumn !== undefined && this.null_text_tokens !== undefined) {
-        const nullText = tf.slice(this.null_text_tokens, [0, 0], [s, contextDim]); // [S, ctx]
-        text = mix(text, nullText, tf.reshape(keepColumn, [b, 1, 1]));
-        // A dropped row attends to all of its null tokens.
-        mask = mix(mask, tf.ones([s]), keepColumn);
-      }
-      const tokens = tf.concat([imageTokens, text], 1); // [B, N + S, ctx]
+      const side = this.config.imageEmbedGrid ?? 0;
       return {
-        timeEmbedding,
-        context: { tokens, mask: tf.concat([tf.ones([b, numImageTokens]), mask], 1) },
-        ...grid,
+        timeEmbedding: this.image_to_time.apply(image), // [B, timeEmbedDim]
+        context: this.context(image, cond, keepColumn),
+        grid: this.image_to_grid && tf.reshape(this.image_to_grid.apply(image), [b, side, side, -1]), // [B, g, g, C]
       };
     });
+  }
+
+  /** The image tokens, then the (null-mixed) text tokens; undefined when nothing attends to them. */
+  private context(
+    image: tf.Tensor,
+    cond: UNetCondition,
+    keepColumn: tf.Tensor | undefined,
+  ): AttentionContext | undefined {
+    if (this.image_to_tokens === undefined) return undefined;
+    const { numImageTokens, contextDim } = this.config;
+    const b = image.shape[0] as number;
+    const imageTokens = tf.reshape(this.image_to_tokens.apply(image), [b, numImageTokens, contextDim]); // [B, N, ctx]
+    const { textEncodings, textMask } = cond;
+    if (textEncodings === undefined || this.text_to_context === undefined || this.text_norm === undefined) {
+      return { tokens: imageTokens };
+    }
+    const s = textEncodings.shape[1] as number;
+    let text = this.text_norm.apply(this.text_to_context.apply(textEncodings)); // [B, S, ctx]
+    let mask = textMask === undefined ? tf.ones([b, s]) : tf.cast(textMask, 'float32'); // [B, S]
+    if (keepColumn !== undefined && this.null_text_tokens !== undefined) {
+      const nullText = tf.slice(this.null_text_tokens, [0, 0], [s, contextDim]); // [S, ctx]
+      text = mix(text, nullText, tf.reshape(keepColumn, [b, 1, 1]));
+      // A dropped row attends to all of its null tokens.
+      mask = mix(mask, tf.ones([s]), keepColumn);
+    }
+    const tokens = tf.concat([imageTokens, text], 1); // [B, N + S, ctx]
+    return { tokens, mask: tf.concat([tf.ones([b, numImageTokens]), mask], 1) };
   }
 }
 
