@@ -58,6 +58,11 @@ export class Dalle2 {
     this.sampling = Object.freeze({ ...sampling });
   }
 
+  /** `options` with this pipeline's sampling defaults filled in, checked for its decoder stages. */
+  private resolveOptions(options: GenerateOptions): ResolvedGenerateOptions {
+    return resolveGenerateOptions(withSamplingDefaults(options, this.sampling), this.decoders.length);
+  }
+
   /** Side of the images the last decoder makes. */
   get imageSize(): number {
     return this.decoders[this.decoders.length - 1]!.imageSize;
@@ -66,10 +71,7 @@ export class Dalle2 {
   /** Images for each prompt: `imagesPerPrompt` of each, prompt-major. */
   async generate(prompts: string | readonly string[], options: GenerateOptions = {}): Promise<Dalle2Images> {
     const list = typeof prompts === 'string' ? [prompts] : [...prompts];
-    const resolved = resolveGenerateOptions(
-      withSamplingDefaults(options, this.sampling),
-      this.decoders.length,
-    );
+    const resolved = this.resolveOptions(options);
     resolved.signal?.throwIfAborted();
     const generator = generatorFor(resolved);
     const text = encodePrompts(this.clip, list);
@@ -108,10 +110,7 @@ export class Dalle2 {
     image: Dalle2ImageInput | readonly RawImage[],
     options: GenerateOptions = {},
   ): Promise<Dalle2Images> {
-    const resolved = resolveGenerateOptions(
-      withSamplingDefaults(options, this.sampling),
-      this.decoders.length,
-    );
+    const resolved = this.resolveOptions(options);
     resolved.signal?.throwIfAborted();
     const generator = generatorFor(resolved);
     const pixels = this.preprocess(image); // [B, S, S, 3]
