@@ -1,6 +1,6 @@
 import { TorchGenerator } from '@dalle2js/core';
 import * as tf from '@tensorflow/tfjs-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Decoder, downsampleImages, resolveDecoderConfig } from '../src/index.js';
 import { tinyDecoderConfig, tinyUpsamplerConfig } from './tiny-pipeline.js';
 
@@ -62,6 +62,33 @@ describe('Decoder', () => {
     expect(tf.memory().numTensors).toBe(before);
     expect(() => decoder.loss(tf.zeros([1, 4, 4, 3]), { imageEmbed })).toThrow(
       /expected images of shape \[B, 8, 8, 3\]/,
+    );
+    tf.dispose([images, imageEmbed]);
+    decoder.dispose();
+  });
+
+  it('draws its training timesteps as floor(T * u^timestepPower)', async () => {
+    const decoder = new Decoder(tinyDecoderConfig(), { rng: new TorchGenerator(0) });
+    const T = decoder.config.numTrainTimesteps;
+    const images = tf.zeros([64, 8, 8, 3]);
+    const imageEmbed = tf.zeros([64, 8]);
+    const apply = decoder.unet.apply.bind(decoder.unet);
+    const drawn: number[][] = [];
+    const spy = vi.spyOn(decoder.unet, 'apply').mockImplementation((x, t, ...rest) => {
+      drawn.push(Array.from((t as tf.Tensor).dataSync()));
+      return apply(x, t, ...rest);
+    });
+    for (const timestepPower of [1, 0.5]) {
+      decoder.loss(images, { imageEmbed }, { generator: new TorchGenerator(3), timestepPower }).dispose();
+    }
+    spy.mockRestore();
+    const uniforms = new TorchGenerator(3).uniform(64);
+    expect(drawn[0]).toEqual(Array.from(uniforms, (u) => Math.floor(u * T)));
+    expect(drawn[1]).toEqual(Array.from(uniforms, (u) => Math.floor(u ** 0.5 * T)));
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    expect(mean(drawn[1]!)).toBeGreaterThan(mean(drawn[0]!));
+    expect(() => decoder.loss(images, { imageEmbed }, { timestepPower: 0 })).toThrow(
+      /timestepPower must be a positive number, got 0/,
     );
     tf.dispose([images, imageEmbed]);
     decoder.dispose();

@@ -112,6 +112,8 @@ describe('training helpers', () => {
     );
     expect(bad({ betas: [0.9] })).toThrow(/field "betas" must be two numbers in \[0, 1\)/);
     expect(bad({ maxGradNorm: 0 })).toThrow(/field "maxGradNorm" must be a positive number or null/);
+    expect(config.timestepPower).toBe(1);
+    expect(bad({ timestepPower: 0 })).toThrow(/field "timestepPower" must be a positive number, got 0/);
     expect(bad({ data: { source: 'folder' } })).toThrow(
       /field "data.path" is required for "source": "folder"/,
     );

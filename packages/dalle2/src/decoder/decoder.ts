@@ -33,6 +33,12 @@ export interface DecoderConditioning {
 export interface DecoderLossOptions {
   /** Draws the timesteps, the noise and the conditioning drops. Default: core's global generator. */
   generator?: TorchGenerator;
+  /**
+   * Timesteps are drawn as floor(T * u^timestepPower) with u uniform in [0, 1). Below 1 it spends
+   * more of the training on high noise, the only place the network must draw the layout from the
+   * conditioning alone; 0.5 puts half the timesteps in the top 30%. Default 1 (uniform).
+   */
+  timestepPower?: number;
 }
 
 export interface DecoderSampleOptions extends Omit<DecoderConditioning, 'imageEmbed'> {
@@ -96,8 +102,13 @@ export class Decoder {
       );
     }
     const count = b as number;
-    const generator = options.generator ?? defaultGenerator();
-    const timesteps = Int32Array.from(generator.uniform(count), (u) => Math.min(T - 1, Math.floor(u * T)));
+    const { generator = defaultGenerator(), timestepPower = 1 } = options;
+    if (!(Number.isFinite(timestepPower) && timestepPower > 0)) {
+      throw new Error(`Decoder.loss: timestepPower must be a positive number, got ${timestepPower}`);
+    }
+    const timesteps = Int32Array.from(generator.uniform(count), (u) =>
+      Math.min(T - 1, Math.floor(u ** timestepPower * T)),
+    );
     const keep = Float32Array.from(generator.uniform(count), (u) => (u < condDropProb ? 0 : 1));
     const noiseValues = generator.normal(images.size);
     return tf.tidy(() => {

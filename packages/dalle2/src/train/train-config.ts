@@ -45,6 +45,8 @@ export interface TrainConfig extends OptimizerConfig {
   clip: Record<string, unknown> & { vocabSize?: number };
   /** For a new prior: its config; the network's sizes default to the CLIP's. */
   prior: Record<string, unknown>;
+  /** Decoder training draws timesteps as floor(T * u^timestepPower): below 1 favours high noise. Default 1. */
+  timestepPower: number;
   /** For a new decoder stage: its config; `stage` (default 0) is its place in the cascade. */
   decoder: Record<string, unknown> & { stage?: number };
 }
@@ -65,6 +67,7 @@ const DEFAULTS: Omit<TrainConfig, 'model' | 'out' | 'steps' | 'data'> = {
   checkpointEvery: 100,
   sampleEvery: 0,
   resume: true,
+  timestepPower: 1,
   clip: {},
   prior: {},
   decoder: {},
@@ -159,6 +162,7 @@ export function resolveTrainConfig(
     out: string('out'),
     steps,
     lr: positive('lr'),
+    timestepPower: positive('timestepPower'),
     batchSize: integer('batchSize', 1),
     checkpointEvery: integer('checkpointEvery', 1),
     sampleEvery: integer('sampleEvery', 0),

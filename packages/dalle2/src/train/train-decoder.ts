@@ -105,7 +105,7 @@ export async function trainDecoder(config: TrainConfig, context: TrainContext): 
                     }
                   : {}),
               },
-              { generator },
+              { generator, timestepPower: config.timestepPower },
             );
           }),
         ),
