@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { selectBackend } from '../src/backend/index.js';
+import { GroupNorm } from '../src/layers/index.js';
 
 type Pad =
   | 'same'
@@ -614,5 +615,42 @@ describe('Transpose on wasm (blocked matrix transposes)', () => {
       });
     const [cpu, wasm] = [await gradientsOn('cpu', transposed), await gradientsOn('wasm', transposed)];
     expect(wasm).toEqual(cpu);
+  });
+});
+
+describe('GroupNorm on wasm (fused kernels)', () => {
+  const cases: [string, number[], number][] = [
+    ['a U-Net activation', [2, 8, 8, 32], 8],
+    ['one channel per group', [1, 5, 3, 6], 6],
+    ['one group', [3, 4, 4, 10], 1],
+  ];
+  test.each(cases)('%s: output and gradients agree with the plain ops on cpu', async (_, shape, groups) => {
+    const c = shape[3]!;
+    expect(tf.getKernel('Dalle2jsGroupNorm', 'wasm')).toBeDefined();
+    expect(tf.getKernel('Dalle2jsGroupNorm', 'cpu')).toBeUndefined();
+    const norm = new GroupNorm(groups, c, { eps: 1e-3 });
+    tf.tidy(() => {
+      norm.weight.assign(tf.tensor(randomValues(c, 71)));
+      norm.bias.assign(tf.tensor(randomValues(c, 72)));
+    });
+    const run = () =>
+      tf.tidy(() => {
+        // An offset mean per channel, so that centring matters.
+        const x = tf.add(tf.mul(tf.tensor(randomValues(sizeOf(shape), 73), shape), 3), 0.5);
+        const r = tf.tensor(randomValues(sizeOf(shape), 74), shape);
+        const { value, grads } = tf.variableGrads(
+          () => tf.sum(tf.mul(norm.apply(x), r)),
+          [norm.weight, norm.bias],
+        );
+        const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(norm.apply(input), r)))(x);
+        return [norm.apply(x), value, dx, grads[norm.weight.name]!, grads[norm.bias.name]!];
+      });
+    const cpu = await gradientsOn('cpu', run);
+    const wasm = await gradientsOn('wasm', run);
+    cpu.forEach((expected, i) => {
+      expect(relativeDifference(wasm[i]!, expected)).toBeLessThan(1e-5);
+    });
+    await expectNoLeakOnWasm(run);
+    norm.dispose();
   });
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../backend/wasm-gradients/group-norm-kernel.js';
 import { Module } from '../nn/module.js';
 import { assertLastDim, assertPositiveInteger, assertRank } from './check-shape.js';
 
@@ -33,8 +34,41 @@ export class GroupNorm extends Module {
   apply(x: tf.Tensor): tf.Tensor {
     assertRank('GroupNorm', x, 4, `[B, H, W, ${this.numChannels}]`);
     assertLastDim('GroupNorm', x, this.numChannels, 'channels');
-    return groupNorm(x, this.weight, this.bias, this.numGroups, this.eps);
+    const fused = tf.getKernel(GROUP_NORM_KERNEL, tf.getBackend()) !== undefined;
+    return (fused ? fusedGroupNorm : groupNorm)(x, this.weight, this.bias, this.numGroups, this.eps);
   }
+}
+
+/** GroupNorm through the backend's own kernels (registered for wasm by `registerWasmGradients`). */
+function fusedGroupNorm(
+  x: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  groups: number,
+  eps: number,
+): tf.Tensor {
+  const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [input, scale, shift, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const attrs = { groups, eps } as unknown as tf.NamedAttrMap;
+    const [y, mean, rstd] = tf
+      .engine()
+      .runKernel(GROUP_NORM_KERNEL, { x: input, weight: scale, bias: shift }, attrs) as tf.Tensor[];
+    save([input, scale, mean!, rstd!]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedX, savedWeight, savedMean, savedRstd] = saved;
+        return tf.engine().runKernel(GROUP_NORM_GRAD_KERNEL, {
+          dy,
+          x: savedX!,
+          weight: savedWeight!,
+          mean: savedMean!,
+          rstd: savedRstd!,
+        }) as tf.Tensor[];
+      },
+    };
+  });
+  return normalize(x, weight, bias);
 }
 
 /**
