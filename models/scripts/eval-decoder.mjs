@@ -56,8 +56,12 @@ const tally = {
   seen: { images: 0, colour: 0, shape: 0, both: 0 },
   heldOut: { images: 0, colour: 0, shape: 0, both: 0 },
 };
+// For each asked-for shape, what the checker saw.
+const shapesSeen = {};
 examples.forEach(({ spec }, i) => {
   const judged = classifyShapeImage(images[i]);
+  shapesSeen[spec.shape] ??= {};
+  shapesSeen[spec.shape][judged.shape] = (shapesSeen[spec.shape][judged.shape] ?? 0) + 1;
   const group = tally[isHeldOutPair(spec.colour, spec.shape) ? 'heldOut' : 'seen'];
   group.images++;
   if (judged.colour === spec.colour) group.colour++;
@@ -65,7 +69,7 @@ examples.forEach(({ spec }, i) => {
   if (judged.colour === spec.colour && judged.shape === spec.shape) group.both++;
 });
 process.stdout.write(
-  `${JSON.stringify({ model: dir, guidanceScale, steps, sampler: 'ddim', seconds, ...tally }, null, 2)}\n`,
+  `${JSON.stringify({ model: dir, guidanceScale, steps, sampler: 'ddim', seconds, ...tally, shapesSeen }, null, 2)}\n`,
 );
 clip.dispose();
 decoder.dispose();
