@@ -42,40 +42,43 @@ function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
     (t) => wasm.typedArrayFromHeap(t!) as Float,
   ) as [Float, Float, Float, Float, Float, Float];
   const pixels = h * w;
-  const perGroup = c / groups;
-  const count = pixels * perGroup;
-  const sums = new Float64Array(groups);
+  const count = pixels * (c / groups);
+  // Every pass is one flat loop over the sample with per-channel constants: short inner loops over
+  // a group's few channels cost more than the arithmetic.
+  const channelSums = new Float64Array(c);
+  const channelMean = new Float64Array(c);
+  const scale = new Float64Array(c);
+  const shift = new Float64Array(c);
   for (let n = 0; n < b; n++) {
-    const base = n * pixels * c;
-    sums.fill(0);
-    for (let p = 0, i = base; p < pixels; p++) {
-      for (let g = 0; g < groups; g++) {
-        let s = 0;
-        for (let k = 0; k < perGroup; k++, i++) s += xs[i]!;
-        sums[g]! += s;
-      }
+    const start = n * pixels * c;
+    const end = start + pixels * c;
+    channelSums.fill(0);
+    for (let i = start, ch = 0; i < end; i++) {
+      channelSums[ch]! += xs[i]!;
+      if (++ch === c) ch = 0;
     }
-    for (let g = 0; g < groups; g++) means[n * groups + g] = sums[g]! / count;
+    const groupMeans = sumByGroup(channelSums, groups).map((sum) => sum / count);
+    for (let ch = 0; ch < c; ch++) channelMean[ch] = groupMeans[groupOf(ch, c, groups)]!;
     // The variance from the centred values (a second pass), as the plain ops compute it.
-    sums.fill(0);
-    for (let p = 0, i = base; p < pixels; p++) {
-      for (let g = 0; g < groups; g++) {
-        const m = means[n * groups + g]!;
-        let s = 0;
-        for (let k = 0; k < perGroup; k++, i++) {
-          const d = xs[i]! - m;
-          s += d * d;
-        }
-        sums[g]! += s;
-      }
+    channelSums.fill(0);
+    for (let i = start, ch = 0; i < end; i++) {
+      const d = xs[i]! - channelMean[ch]!;
+      channelSums[ch]! += d * d;
+      if (++ch === c) ch = 0;
     }
-    for (let g = 0; g < groups; g++) rstds[n * groups + g] = 1 / Math.sqrt(sums[g]! / count + eps);
-    for (let p = 0, i = base; p < pixels; p++) {
-      for (let g = 0, ch = 0; g < groups; g++) {
-        const m = means[n * groups + g]!;
-        const r = rstds[n * groups + g]!;
-        for (let k = 0; k < perGroup; k++, i++, ch++) ys[i] = (xs[i]! - m) * r * ws[ch]! + bs[ch]!;
-      }
+    const groupRstds = sumByGroup(channelSums, groups).map((sum) => 1 / Math.sqrt(sum / count + eps));
+    for (let g = 0; g < groups; g++) {
+      means[n * groups + g] = groupMeans[g]!;
+      rstds[n * groups + g] = groupRstds[g]!;
+    }
+    // y = (x - mean) rstd weight + bias = x scale + shift
+    for (let ch = 0; ch < c; ch++) {
+      scale[ch] = groupRstds[groupOf(ch, c, groups)]! * ws[ch]!;
+      shift[ch] = bs[ch]! - channelMean[ch]! * scale[ch]!;
+    }
+    for (let i = start, ch = 0; i < end; i++) {
+      ys[i] = xs[i]! * scale[ch]! + shift[ch]!;
+      if (++ch === c) ch = 0;
     }
   }
   return [y, mean, rstd];
@@ -83,7 +86,9 @@ function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
 
 /**
  * dx = rstd (g - mean(g) - x̂ mean(g x̂)) per group with g = dy * weight; dWeight = sum(dy x̂) and
- * dBias = sum(dy) over batch and pixels.
+ * dBias = sum(dy) over batch and pixels. One pass gathers sum(dy) and sum(dy x) per channel (x̂ is
+ * affine in x within a group, so the sums over x̂ follow from them); a second writes
+ * dx = dy a + x b + k with per-channel a, b, k.
  */
 function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
@@ -97,49 +102,69 @@ function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): t
     (t) => wasm.typedArrayFromHeap(t!) as Float,
   ) as [Float, Float, Float, Float, Float, Float, Float, Float];
   const pixels = h * w;
-  const perGroup = c / groups;
-  const count = pixels * perGroup;
+  const count = pixels * (c / groups);
   const weightSums = new Float64Array(c);
   const biasSums = new Float64Array(c);
-  const gSums = new Float64Array(groups);
-  const gxSums = new Float64Array(groups);
+  const dySums = new Float64Array(c);
+  const dyxSums = new Float64Array(c);
+  const dyXHatSums = new Float64Array(c);
+  const a = new Float64Array(c);
+  const bx = new Float64Array(c);
+  const k = new Float64Array(c);
   for (let n = 0; n < b; n++) {
-    const base = n * pixels * c;
-    gSums.fill(0);
-    gxSums.fill(0);
-    for (let p = 0, i = base; p < pixels; p++) {
-      for (let g = 0, ch = 0; g < groups; g++) {
-        const m = means[n * groups + g]!;
-        const r = rstds[n * groups + g]!;
-        let gs = 0;
-        let gxs = 0;
-        for (let k = 0; k < perGroup; k++, i++, ch++) {
-          const d = dys[i]!;
-          const xHat = (xs[i]! - m) * r;
-          const gi = d * ws[ch]!;
-          gs += gi;
-          gxs += gi * xHat;
-          weightSums[ch]! += d * xHat;
-          biasSums[ch]! += d;
-        }
-        gSums[g]! += gs;
-        gxSums[g]! += gxs;
-      }
+    const start = n * pixels * c;
+    const end = start + pixels * c;
+    dySums.fill(0);
+    dyxSums.fill(0);
+    for (let i = start, ch = 0; i < end; i++) {
+      const d = dys[i]!;
+      dySums[ch]! += d;
+      dyxSums[ch]! += d * xs[i]!;
+      if (++ch === c) ch = 0;
     }
-    for (let p = 0, i = base; p < pixels; p++) {
-      for (let g = 0, ch = 0; g < groups; g++) {
-        const m = means[n * groups + g]!;
-        const r = rstds[n * groups + g]!;
-        const meanG = gSums[g]! / count;
-        const meanGx = gxSums[g]! / count;
-        for (let k = 0; k < perGroup; k++, i++, ch++) {
-          const xHat = (xs[i]! - m) * r;
-          dxs[i] = r * (dys[i]! * ws[ch]! - meanG - xHat * meanGx);
-        }
-      }
+    const gSums = new Float64Array(groups);
+    const gxSums = new Float64Array(groups);
+    for (let ch = 0; ch < c; ch++) {
+      const g = groupOf(ch, c, groups);
+      const m = means[n * groups + g]!;
+      const r = rstds[n * groups + g]!;
+      dyXHatSums[ch] = r * (dyxSums[ch]! - m * dySums[ch]!); // sum(dy x̂)
+      weightSums[ch]! += dyXHatSums[ch]!;
+      biasSums[ch]! += dySums[ch]!;
+      gSums[g]! += ws[ch]! * dySums[ch]!;
+      gxSums[g]! += ws[ch]! * dyXHatSums[ch]!;
+    }
+    for (let ch = 0; ch < c; ch++) {
+      const g = groupOf(ch, c, groups);
+      const m = means[n * groups + g]!;
+      const r = rstds[n * groups + g]!;
+      const meanG = gSums[g]! / count;
+      const meanGx = gxSums[g]! / count;
+      // r (dy w - meanG - (x - m) r meanGx)
+      a[ch] = r * ws[ch]!;
+      bx[ch] = -r * r * meanGx;
+      k[ch] = -r * meanG + m * r * r * meanGx;
+    }
+    for (let i = start, ch = 0; i < end; i++) {
+      dxs[i] = dys[i]! * a[ch]! + xs[i]! * bx[ch]! + k[ch]!;
+      if (++ch === c) ch = 0;
     }
   }
   dws.set(weightSums);
   dbs.set(biasSums);
   return [dx, dWeight, dBias];
+}
+
+function groupOf(channel: number, channels: number, groups: number): number {
+  return Math.floor(channel / (channels / groups));
+}
+
+/** Per-channel sums [C] added up per group [G] (channels are group-major). */
+function sumByGroup(channelSums: Float64Array, groups: number): number[] {
+  const perGroup = channelSums.length / groups;
+  return Array.from({ length: groups }, (_, g) => {
+    let sum = 0;
+    for (let ch = g * perGroup; ch < (g + 1) * perGroup; ch++) sum += channelSums[ch]!;
+    return sum;
+  });
 }
