@@ -37,10 +37,7 @@ function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
   const y = wasm.makeOutput(x!.shape, 'float32');
   const mean = wasm.makeOutput([b, groups], 'float32');
   const rstd = wasm.makeOutput([b, groups], 'float32');
-  // Views only after every makeOutput, which may grow (and so move) the heap.
-  const [xs, ws, bs, ys, means, rstds] = [x, weight, bias, y, mean, rstd].map(
-    (t) => wasm.typedArrayFromHeap(t!) as Float,
-  ) as [Float, Float, Float, Float, Float, Float];
+  const [xs, ws, bs, ys, means, rstds] = floatViews(wasm, [x!, weight!, bias!, y, mean, rstd]);
   const pixels = h * w;
   const count = pixels * (c / groups);
   // Every pass is one flat loop over the sample with per-channel constants: short inner loops over
@@ -98,9 +95,16 @@ function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): t
   const dx = wasm.makeOutput(x!.shape, 'float32');
   const dWeight = wasm.makeOutput([c], 'float32');
   const dBias = wasm.makeOutput([c], 'float32');
-  const [dys, xs, ws, means, rstds, dxs, dws, dbs] = [dy, x, weight, mean, rstd, dx, dWeight, dBias].map(
-    (t) => wasm.typedArrayFromHeap(t!) as Float,
-  ) as [Float, Float, Float, Float, Float, Float, Float, Float];
+  const [dys, xs, ws, means, rstds, dxs, dws, dbs] = floatViews(wasm, [
+    dy!,
+    x!,
+    weight!,
+    mean!,
+    rstd!,
+    dx,
+    dWeight,
+    dBias,
+  ]);
   const pixels = h * w;
   const count = pixels * (c / groups);
   const weightSums = new Float64Array(c);
@@ -153,6 +157,14 @@ function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): t
   dws.set(weightSums);
   dbs.set(biasSums);
   return [dx, dWeight, dBias];
+}
+
+/** float32 views of the tensors on the heap: take them after every makeOutput, which may grow (and so move) it. */
+function floatViews<T extends tf.TensorInfo[]>(
+  wasm: WasmBackend,
+  tensors: [...T],
+): { [K in keyof T]: Float } {
+  return tensors.map((t) => wasm.typedArrayFromHeap(t) as Float) as { [K in keyof T]: Float };
 }
 
 function groupOf(channel: number, channels: number, groups: number): number {
