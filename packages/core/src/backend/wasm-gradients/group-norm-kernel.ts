@@ -14,10 +14,11 @@ export interface GroupNormAttrs {
 type Float = Float32Array;
 
 /**
- * GroupNorm over NHWC as two wasm kernels written in plain loops over the heap: one pass for the
- * statistics and one for the output, where the op-by-op version runs about ten kernels over the
- * whole activation (reshape, mean, subtract, square, mean, rsqrt, multiply, scale, shift) and as
- * many again backward. Only for the wasm backend; other backends keep the plain ops.
+ * GroupNorm over NHWC as two wasm kernels written in plain loops over the heap: forward, two passes
+ * for the statistics and one for the output; backward, one pass for the sums and one for dx. The
+ * op-by-op version runs about ten kernels over the whole activation each way (reshape, mean,
+ * subtract, square, mean, rsqrt, multiply, scale, shift). Only for the wasm backend; other backends
+ * keep the plain ops.
  */
 export function registerGroupNormOnWasm(): void {
   if (tf.getKernel(GROUP_NORM_KERNEL, 'wasm')) return;
