@@ -1,6 +1,10 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { selectBackend } from '../src/backend/index.js';
+import type { WasmBackend } from '../src/backend/wasm-gradients/override-kernel-on-wasm.js';
+import { setWasmSimdKernelsEnabled, simdKernels } from '../src/backend/wasm-simd/simd-kernels.js';
 import { GroupNorm } from '../src/layers/index.js';
 
 type Pad =
@@ -478,7 +482,41 @@ describe('BatchMatMul on wasm (every product on XNNPACK)', () => {
   });
 });
 
-describe('Slice on wasm (copies only the slice)', () => {
+/** Both ways the memory kernels run on wasm: the SIMD kernels and plain loops. */
+const memoryPaths: [string, boolean][] = [
+  ['SIMD kernels', true],
+  ['plain loops', false],
+];
+
+/** Runs `body` with the wasm SIMD kernels on or off, and turns them back on. */
+async function withSimd<T>(on: boolean, body: () => Promise<T>): Promise<T> {
+  setWasmSimdKernelsEnabled(on);
+  try {
+    return await body();
+  } finally {
+    setWasmSimdKernelsEnabled(true);
+  }
+}
+
+describe('SIMD kernels on wasm', () => {
+  test('load on the wasm backend heap, and only while turned on', async () => {
+    await tf.setBackend('wasm');
+    try {
+      const backend = tf.engine().backend as unknown as WasmBackend;
+      expect(simdKernels(backend)).toBeDefined();
+      await withSimd(false, async () => expect(simdKernels(backend)).toBeUndefined());
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  });
+
+  test('the committed binary is what kernels.wat assembles to', () => {
+    const script = fileURLToPath(new URL('../scripts/build-wasm-kernels.mjs', import.meta.url));
+    expect(() => execFileSync(process.execPath, [script, '--check'], { stdio: 'pipe' })).not.toThrow();
+  });
+});
+
+describe.each(memoryPaths)('Slice on wasm (copies only the slice), %s', (_path, simd) => {
   const cases: [string, number[], number[], number[]][] = [
     ['contiguous rows', [6, 5], [2, 0], [3, 5]],
     ['a batch entry', [4, 3, 5], [2, 0, 0], [1, 3, 5]],
@@ -502,7 +540,7 @@ describe('Slice on wasm (copies only the slice)', () => {
         ];
       });
     const cpu = await gradientsOn('cpu', slices);
-    const wasm = await gradientsOn('wasm', slices);
+    const wasm = await withSimd(simd, () => gradientsOn('wasm', slices));
     expect(wasm.map((values) => Array.from(values))).toEqual(cpu.map((values) => Array.from(values)));
     expect(cpu[0]!.length).toBe(sizeOf(size.map((s, i) => (s === -1 ? shape[i]! - begin[i]! : s))));
   });
@@ -516,14 +554,16 @@ describe('Slice on wasm (copies only the slice)', () => {
     async (_, shape, axis, splits) => {
       const parts = () =>
         tf.tidy(() => tf.split(tf.tensor(randomValues(sizeOf(shape), 32), shape), splits, axis));
-      expect(await gradientsOn('wasm', parts)).toEqual(await gradientsOn('cpu', parts));
+      const wasm = await withSimd(simd, () => gradientsOn('wasm', parts));
+      expect(wasm).toEqual(await gradientsOn('cpu', parts));
     },
   );
 
   test.each([0, 1, 2, -1])('unstack on axis %i agrees with cpu', async (axis) => {
     const shape = [3, 4, 2, 5];
     const pieces = () => tf.tidy(() => tf.unstack(tf.tensor(randomValues(sizeOf(shape), 33), shape), axis));
-    const [cpu, wasm] = [await gradientsOn('cpu', pieces), await gradientsOn('wasm', pieces)];
+    const cpu = await gradientsOn('cpu', pieces);
+    const wasm = await withSimd(simd, () => gradientsOn('wasm', pieces));
     expect(wasm).toEqual(cpu);
     expect(cpu.length).toBe(shape.at(axis));
   });
@@ -597,12 +637,67 @@ describe('Identity on wasm (shares memory)', () => {
   });
 });
 
-describe('Transpose on wasm (blocked matrix transposes)', () => {
+describe.each(memoryPaths)('Concat on wasm, %s', (_path, simd) => {
+  const cases: [string, number[][], number][] = [
+    [
+      'along channels (a skip connection)',
+      [
+        [2, 3, 5, 8],
+        [2, 3, 5, 4],
+      ],
+      3,
+    ],
+    [
+      'along the first axis',
+      [
+        [3, 7],
+        [2, 7],
+        [4, 7],
+      ],
+      0,
+    ],
+    [
+      'along a middle axis, odd sizes',
+      [
+        [2, 3, 5],
+        [2, 1, 5],
+        [2, 4, 5],
+      ],
+      1,
+    ],
+    [
+      'with an empty input',
+      [
+        [2, 0, 3],
+        [2, 2, 3],
+        [2, 1, 3],
+      ],
+      1,
+    ],
+  ];
+  test.each(cases)('%s agrees with cpu for float32, int32 and bool', async (_, shapes, axis) => {
+    const joined = () =>
+      tf.tidy(() => {
+        const xs = shapes.map((shape, i) => tf.tensor(randomValues(sizeOf(shape), 61 + i), shape));
+        const ints = xs.map((x) => tf.cast(tf.mul(x, 1000), 'int32'));
+        const bools = xs.map((x) => tf.greater(x, 0));
+        return [tf.concat(xs, axis), tf.concat(ints, axis), tf.concat(bools, axis)];
+      });
+    const cpu = await gradientsOn('cpu', joined);
+    const wasm = await withSimd(simd, () => gradientsOn('wasm', joined));
+    expect(wasm).toEqual(cpu);
+    expect(cpu[0]!.length).toBe(shapes.reduce((total, shape) => total + sizeOf(shape), 0));
+  });
+});
+
+describe.each(memoryPaths)('Transpose on wasm (blocked matrix transposes), %s', (_path, simd) => {
   const cases: [string, number[], number[]][] = [
     ['a batch of matrices', [3, 300, 257], [0, 2, 1]],
     ['one matrix, odd sizes', [301, 233], [1, 0]],
     ['channels first, axes of size 1 dropped', [1, 400, 1, 170], [0, 2, 3, 1]],
     ['a 4-D batch of matrices', [2, 3, 130, 90], [0, 1, 3, 2]],
+    ['sides in fours (SIMD tiles only)', [2, 256, 132], [0, 2, 1]],
+    ['a wide matrix, rows in fours', [8, 9001], [1, 0]],
     ['another permutation (left to wasm)', [40, 50, 40], [2, 0, 1]],
     ['a small matrix (left to wasm)', [5, 7], [1, 0]],
   ];
@@ -613,7 +708,8 @@ describe('Transpose on wasm (blocked matrix transposes)', () => {
         const ints = tf.cast(tf.mul(x, 1000), 'int32');
         return [tf.transpose(x, perm), tf.transpose(ints, perm), tf.transpose(tf.greater(x, 0), perm)];
       });
-    const [cpu, wasm] = [await gradientsOn('cpu', transposed), await gradientsOn('wasm', transposed)];
+    const cpu = await gradientsOn('cpu', transposed);
+    const wasm = await withSimd(simd, () => gradientsOn('wasm', transposed));
     expect(wasm).toEqual(cpu);
   });
 });
@@ -621,36 +717,42 @@ describe('Transpose on wasm (blocked matrix transposes)', () => {
 describe('GroupNorm on wasm (fused kernels)', () => {
   const cases: [string, number[], number][] = [
     ['a U-Net activation', [2, 8, 8, 32], 8],
-    ['one channel per group', [1, 5, 3, 6], 6],
+    ['a larger sample', [1, 32, 32, 64], 32],
+    ['one channel per group', [1, 5, 3, 8], 8],
+    ['channels not in fours', [1, 5, 3, 6], 6],
     ['one group', [3, 4, 4, 10], 1],
   ];
-  test.each(cases)('%s: output and gradients agree with the plain ops on cpu', async (_, shape, groups) => {
-    const c = shape[3]!;
-    expect(tf.getKernel('Dalle2jsGroupNorm', 'wasm')).toBeDefined();
-    expect(tf.getKernel('Dalle2jsGroupNorm', 'cpu')).toBeUndefined();
-    const norm = new GroupNorm(groups, c, { eps: 1e-3 });
-    tf.tidy(() => {
-      norm.weight.assign(tf.tensor(randomValues(c, 71)));
-      norm.bias.assign(tf.tensor(randomValues(c, 72)));
-    });
-    const run = () =>
+  describe.each(memoryPaths)('%s', (_path, simd) => {
+    test.each(cases)('%s: output and gradients agree with the plain ops on cpu', async (_, shape, groups) => {
+      const c = shape[3]!;
+      expect(tf.getKernel('Dalle2jsGroupNorm', 'wasm')).toBeDefined();
+      expect(tf.getKernel('Dalle2jsGroupNorm', 'cpu')).toBeUndefined();
+      const norm = new GroupNorm(groups, c, { eps: 1e-3 });
       tf.tidy(() => {
-        // An offset mean per channel, so that centring matters.
-        const x = tf.add(tf.mul(tf.tensor(randomValues(sizeOf(shape), 73), shape), 3), 0.5);
-        const r = tf.tensor(randomValues(sizeOf(shape), 74), shape);
-        const { value, grads } = tf.variableGrads(
-          () => tf.sum(tf.mul(norm.apply(x), r)),
-          [norm.weight, norm.bias],
-        );
-        const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(norm.apply(input), r)))(x);
-        return [norm.apply(x), value, dx, grads[norm.weight.name]!, grads[norm.bias.name]!];
+        norm.weight.assign(tf.tensor(randomValues(c, 71)));
+        norm.bias.assign(tf.tensor(randomValues(c, 72)));
       });
-    const cpu = await gradientsOn('cpu', run);
-    const wasm = await gradientsOn('wasm', run);
-    cpu.forEach((expected, i) => {
-      expect(relativeDifference(wasm[i]!, expected)).toBeLessThan(1e-5);
+      const run = () =>
+        tf.tidy(() => {
+          // An offset mean per channel, so that centring matters.
+          const x = tf.add(tf.mul(tf.tensor(randomValues(sizeOf(shape), 73), shape), 3), 0.5);
+          const r = tf.tensor(randomValues(sizeOf(shape), 74), shape);
+          const { value, grads } = tf.variableGrads(
+            () => tf.sum(tf.mul(norm.apply(x), r)),
+            [norm.weight, norm.bias],
+          );
+          const dx = tf.grad((input: tf.Tensor) => tf.sum(tf.mul(norm.apply(input), r)))(x);
+          return [norm.apply(x), value, dx, grads[norm.weight.name]!, grads[norm.bias.name]!];
+        });
+      const cpu = await gradientsOn('cpu', run);
+      await withSimd(simd, async () => {
+        const wasm = await gradientsOn('wasm', run);
+        cpu.forEach((expected, i) => {
+          expect(relativeDifference(wasm[i]!, expected)).toBeLessThan(1e-5);
+        });
+        await expectNoLeakOnWasm(run);
+      });
+      norm.dispose();
     });
-    await expectNoLeakOnWasm(run);
-    norm.dispose();
   });
 });

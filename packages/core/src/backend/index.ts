@@ -5,3 +5,4 @@ export { type BackendDescription, describeBackend } from './describe-backend.js'
 export { BACKEND_PACKAGES } from './import-backend-package.js';
 export { type SelectBackendOptions, selectBackend, setBackend } from './select-backend.js';
 export { registerWasmGradients, WASM_GRADIENT_OVERRIDES } from './wasm-gradients/register-wasm-gradients.js';
+export { setWasmSimdKernelsEnabled } from './wasm-simd/simd-kernels.js';

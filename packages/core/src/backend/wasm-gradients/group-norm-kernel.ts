@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { channelPasses } from './channel-passes.js';
 import type { WasmBackend } from './override-kernel-on-wasm.js';
 
 /** Forward: inputs x [B, H, W, C], weight [C], bias [C]; outputs y, mean [B, G], rstd [B, G]. */
@@ -14,8 +15,9 @@ export interface GroupNormAttrs {
 type Float = Float32Array;
 
 /**
- * GroupNorm over NHWC as two wasm kernels written in plain loops over the heap: forward, two passes
- * for the statistics and one for the output; backward, one pass for the sums and one for dx. The
+ * GroupNorm over NHWC as two wasm kernels made of whole-sample passes over the heap (SIMD where it
+ * runs, see channel-passes.ts): forward, two passes for the statistics and one for the output;
+ * backward, one pass for the sums and one for dx. The
  * op-by-op version runs about ten kernels over the whole activation each way (reshape, mean,
  * subtract, square, mean, rsqrt, multiply, scale, shift). Only for the wasm backend; other backends
  * keep the plain ops.
@@ -38,46 +40,32 @@ function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
   const y = wasm.makeOutput(x!.shape, 'float32');
   const mean = wasm.makeOutput([b, groups], 'float32');
   const rstd = wasm.makeOutput([b, groups], 'float32');
-  const [xs, ws, bs, ys, means, rstds] = floatViews(wasm, [x!, weight!, bias!, y, mean, rstd]);
-  const pixels = h * w;
-  const count = pixels * (c / groups);
-  // Every pass is one flat loop over the sample with per-channel constants: short inner loops over
-  // a group's few channels cost more than the arithmetic.
-  const channelSums = new Float64Array(c);
-  const channelMean = new Float64Array(c);
-  const scale = new Float64Array(c);
-  const shift = new Float64Array(c);
-  for (let n = 0; n < b; n++) {
-    const start = n * pixels * c;
-    const end = start + pixels * c;
-    channelSums.fill(0);
-    for (let i = start, ch = 0; i < end; i++) {
-      channelSums[ch]! += xs[i]!;
-      if (++ch === c) ch = 0;
+  const passes = channelPasses(wasm, c);
+  try {
+    const [ws, bs] = floatViews(wasm, [weight!, bias!]);
+    const pixels = h * w;
+    const count = pixels * (c / groups);
+    const scale = new Float64Array(c);
+    const shift = new Float64Array(c);
+    for (let n = 0; n < b; n++) {
+      const start = n * pixels * c;
+      const groupMeans = sumByGroup(passes.sums(x!, start, pixels), groups).map((sum) => sum / count);
+      const channelMean = perChannel(groupMeans, c);
+      // The variance from the centred values (a second pass), as the plain ops compute it.
+      const deviations = passes.squaredDeviationSums(x!, start, pixels, channelMean);
+      const groupRstds = sumByGroup(deviations, groups).map((sum) => 1 / Math.sqrt(sum / count + eps));
+      const [means, rstds] = floatViews(wasm, [mean, rstd]);
+      means.set(groupMeans, n * groups);
+      rstds.set(groupRstds, n * groups);
+      // y = (x - mean) rstd weight + bias = x scale + shift
+      for (let ch = 0; ch < c; ch++) {
+        scale[ch] = groupRstds[groupOf(ch, c, groups)]! * ws[ch]!;
+        shift[ch] = bs[ch]! - channelMean[ch]! * scale[ch]!;
+      }
+      passes.affine(x!, start, pixels, scale, shift, y);
     }
-    const groupMeans = sumByGroup(channelSums, groups).map((sum) => sum / count);
-    for (let ch = 0; ch < c; ch++) channelMean[ch] = groupMeans[groupOf(ch, c, groups)]!;
-    // The variance from the centred values (a second pass), as the plain ops compute it.
-    channelSums.fill(0);
-    for (let i = start, ch = 0; i < end; i++) {
-      const d = xs[i]! - channelMean[ch]!;
-      channelSums[ch]! += d * d;
-      if (++ch === c) ch = 0;
-    }
-    const groupRstds = sumByGroup(channelSums, groups).map((sum) => 1 / Math.sqrt(sum / count + eps));
-    for (let g = 0; g < groups; g++) {
-      means[n * groups + g] = groupMeans[g]!;
-      rstds[n * groups + g] = groupRstds[g]!;
-    }
-    // y = (x - mean) rstd weight + bias = x scale + shift
-    for (let ch = 0; ch < c; ch++) {
-      scale[ch] = groupRstds[groupOf(ch, c, groups)]! * ws[ch]!;
-      shift[ch] = bs[ch]! - channelMean[ch]! * scale[ch]!;
-    }
-    for (let i = start, ch = 0; i < end; i++) {
-      ys[i] = xs[i]! * scale[ch]! + shift[ch]!;
-      if (++ch === c) ch = 0;
-    }
+  } finally {
+    passes.dispose();
   }
   return [y, mean, rstd];
 }
@@ -96,65 +84,49 @@ function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): t
   const dx = wasm.makeOutput(x!.shape, 'float32');
   const dWeight = wasm.makeOutput([c], 'float32');
   const dBias = wasm.makeOutput([c], 'float32');
-  const [dys, xs, ws, means, rstds, dxs, dws, dbs] = floatViews(wasm, [
-    dy!,
-    x!,
-    weight!,
-    mean!,
-    rstd!,
-    dx,
-    dWeight,
-    dBias,
-  ]);
-  const pixels = h * w;
-  const count = pixels * (c / groups);
+  const passes = channelPasses(wasm, c);
   const weightSums = new Float64Array(c);
   const biasSums = new Float64Array(c);
-  const dySums = new Float64Array(c);
-  const dyxSums = new Float64Array(c);
-  const dyXHatSums = new Float64Array(c);
-  const a = new Float64Array(c);
-  const bx = new Float64Array(c);
-  const k = new Float64Array(c);
-  for (let n = 0; n < b; n++) {
-    const start = n * pixels * c;
-    const end = start + pixels * c;
-    dySums.fill(0);
-    dyxSums.fill(0);
-    for (let i = start, ch = 0; i < end; i++) {
-      const d = dys[i]!;
-      dySums[ch]! += d;
-      dyxSums[ch]! += d * xs[i]!;
-      if (++ch === c) ch = 0;
+  try {
+    const [ws, means, rstds] = floatViews(wasm, [weight!, mean!, rstd!]);
+    const pixels = h * w;
+    const count = pixels * (c / groups);
+    const dyXHatSums = new Float64Array(c);
+    const a = new Float64Array(c);
+    const bx = new Float64Array(c);
+    const k = new Float64Array(c);
+    for (let n = 0; n < b; n++) {
+      const start = n * pixels * c;
+      const [dySums, dyxSums] = passes.sumsWithProducts(dy!, x!, start, pixels);
+      const gSums = new Float64Array(groups);
+      const gxSums = new Float64Array(groups);
+      for (let ch = 0; ch < c; ch++) {
+        const g = groupOf(ch, c, groups);
+        const m = means[n * groups + g]!;
+        const r = rstds[n * groups + g]!;
+        dyXHatSums[ch] = r * (dyxSums[ch]! - m * dySums[ch]!); // sum(dy x̂)
+        weightSums[ch]! += dyXHatSums[ch]!;
+        biasSums[ch]! += dySums[ch]!;
+        gSums[g]! += ws[ch]! * dySums[ch]!;
+        gxSums[g]! += ws[ch]! * dyXHatSums[ch]!;
+      }
+      for (let ch = 0; ch < c; ch++) {
+        const g = groupOf(ch, c, groups);
+        const m = means[n * groups + g]!;
+        const r = rstds[n * groups + g]!;
+        const meanG = gSums[g]! / count;
+        const meanGx = gxSums[g]! / count;
+        // r (dy w - meanG - (x - m) r meanGx)
+        a[ch] = r * ws[ch]!;
+        bx[ch] = -r * r * meanGx;
+        k[ch] = -r * meanG + m * r * r * meanGx;
+      }
+      passes.affinePair(dy!, x!, start, pixels, [a, bx, k], dx);
     }
-    const gSums = new Float64Array(groups);
-    const gxSums = new Float64Array(groups);
-    for (let ch = 0; ch < c; ch++) {
-      const g = groupOf(ch, c, groups);
-      const m = means[n * groups + g]!;
-      const r = rstds[n * groups + g]!;
-      dyXHatSums[ch] = r * (dyxSums[ch]! - m * dySums[ch]!); // sum(dy x̂)
-      weightSums[ch]! += dyXHatSums[ch]!;
-      biasSums[ch]! += dySums[ch]!;
-      gSums[g]! += ws[ch]! * dySums[ch]!;
-      gxSums[g]! += ws[ch]! * dyXHatSums[ch]!;
-    }
-    for (let ch = 0; ch < c; ch++) {
-      const g = groupOf(ch, c, groups);
-      const m = means[n * groups + g]!;
-      const r = rstds[n * groups + g]!;
-      const meanG = gSums[g]! / count;
-      const meanGx = gxSums[g]! / count;
-      // r (dy w - meanG - (x - m) r meanGx)
-      a[ch] = r * ws[ch]!;
-      bx[ch] = -r * r * meanGx;
-      k[ch] = -r * meanG + m * r * r * meanGx;
-    }
-    for (let i = start, ch = 0; i < end; i++) {
-      dxs[i] = dys[i]! * a[ch]! + xs[i]! * bx[ch]! + k[ch]!;
-      if (++ch === c) ch = 0;
-    }
+  } finally {
+    passes.dispose();
   }
+  const [dws, dbs] = floatViews(wasm, [dWeight, dBias]);
   dws.set(weightSums);
   dbs.set(biasSums);
   return [dx, dWeight, dBias];
@@ -170,6 +142,12 @@ function floatViews<T extends tf.TensorInfo[]>(
 
 function groupOf(channel: number, channels: number, groups: number): number {
   return Math.floor(channel / (channels / groups));
+}
+
+/** A value per group [G] repeated for each of its channels [C] (channels are group-major). */
+function perChannel(groupValues: number[], channels: number): Float64Array {
+  const groups = groupValues.length;
+  return Float64Array.from({ length: channels }, (_, ch) => groupValues[groupOf(ch, channels, groups)]!);
 }
 
 /** Per-channel sums [C] added up per group [G] (channels are group-major). */

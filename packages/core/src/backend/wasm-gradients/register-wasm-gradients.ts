@@ -1,4 +1,5 @@
 import { overrideBatchMatMulOnWasm } from './batch-mat-mul-kernel.js';
+import { overrideConcatOnWasm } from './concat-kernel.js';
 import { registerGroupNormOnWasm } from './group-norm-kernel.js';
 import { overrideIdentityOnWasm } from './identity-kernel.js';
 import { overrideGradientOnWasm } from './override-on-wasm.js';
@@ -22,13 +23,14 @@ export const WASM_GRADIENT_OVERRIDES = [
 /**
  * Installs the wasm gradient overrides on top of tfjs' gradients and, once the wasm package has
  * registered its kernels, the wasm kernels that training leans on, made faster: BatchMatMul (a
- * matMul's gradient is two transposed matMuls), Slice/SplitV/Unpack, Transpose, and Identity (which
- * saves every tensor the backward pass needs); and GroupNorm's fused kernels. Safe to call again.
+ * matMul's gradient is two transposed matMuls), Slice/SplitV/Unpack, Concat, Transpose, and Identity
+ * (which saves every tensor the backward pass needs); and GroupNorm's fused kernels. Safe to call again.
  */
 export function registerWasmGradients(): void {
   registerGroupNormOnWasm();
   overrideBatchMatMulOnWasm();
   overrideSliceOnWasm();
+  overrideConcatOnWasm();
   overrideIdentityOnWasm();
   overrideTransposeOnWasm();
   overrideGradientOnWasm(conv2dWasmGradConfig);

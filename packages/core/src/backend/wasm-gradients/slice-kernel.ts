@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { type SimdKernels, simdKernels } from '../wasm-simd/simd-kernels.js';
 import { overrideKernelOnWasm, type WasmBackend } from './override-kernel-on-wasm.js';
 
 /**
@@ -54,46 +55,79 @@ function slice(backend: WasmBackend, x: tf.TensorInfo, start: number[], extent: 
   const out = backend.makeOutput(extent, x.dtype);
   if (tf.util.sizeFromShape(extent) === 0) return out;
   // Views only after makeOutput, which may grow (and so move) the heap.
-  copySlice(backend.typedArrayFromHeap(x), x.shape, start, extent, backend.typedArrayFromHeap(out));
+  const [from, to] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out)];
+  const runs = sliceRuns(x.shape, start, extent);
+  const kernels = simdKernels(backend);
+  if (kernels) copyRunsOnHeap(kernels, from, runs, to);
+  else copyRuns(from, runs, to);
   return out;
+}
+
+/**
+ * A slice as contiguous runs of `run` elements, in blocks of `rows` runs `rowStride` apart in the
+ * input (block b starts at element blocks[b]); the output takes them back to back.
+ */
+interface SliceRuns {
+  run: number;
+  rows: number;
+  rowStride: number;
+  blocks: number[];
+}
+
+function sliceRuns(shape: number[], start: number[], extent: number[]): SliceRuns {
+  const strides = [...tf.util.computeStrides(shape), 1];
+  // Trailing axes taken whole extend the run along the last axis that is cut.
+  let axis = shape.length - 1;
+  let run = 1;
+  while (axis >= 0 && extent[axis] === shape[axis]) run *= shape[axis--]!;
+  if (axis < 0) return { run, rows: 1, rowStride: 0, blocks: [0] };
+  run *= extent[axis]!;
+  const first = start[axis]! * strides[axis]!;
+  if (axis === 0) return { run, rows: 1, rowStride: 0, blocks: [first] };
+  const rowAxis = axis - 1;
+  const outer = extent.slice(0, rowAxis);
+  const blocks = new Array<number>(tf.util.sizeFromShape(outer));
+  const index = new Array<number>(rowAxis).fill(0);
+  for (let b = 0; b < blocks.length; b++) {
+    let offset = first + start[rowAxis]! * strides[rowAxis]!;
+    for (let i = 0; i < rowAxis; i++) offset += (start[i]! + index[i]!) * strides[i]!;
+    blocks[b] = offset;
+    for (let i = rowAxis - 1; i >= 0; i--) {
+      if (++index[i]! < outer[i]!) break;
+      index[i] = 0;
+    }
+  }
+  return { run, rows: extent[rowAxis]!, rowStride: strides[rowAxis]!, blocks };
 }
 
 /** Runs shorter than this copy faster element by element than through a subarray view. */
 const SHORT_RUN = 16;
 
-/** Copies x[start : start + extent] (row-major) into `out`, one contiguous run at a time. */
-function copySlice(
-  x: Float32Array | Int32Array | Uint8Array,
-  shape: number[],
-  start: number[],
-  extent: number[],
-  out: Float32Array | Int32Array | Uint8Array,
+type HeapArray = Float32Array | Int32Array | Uint8Array;
+
+function copyRuns(x: HeapArray, { run, rows, rowStride, blocks }: SliceRuns, out: HeapArray): void {
+  let to = 0;
+  for (const block of blocks) {
+    for (let r = 0, from = block; r < rows; r++, from += rowStride, to += run) {
+      if (run < SHORT_RUN) {
+        for (let k = 0; k < run; k++) out[to + k] = x[from + k]!;
+      } else {
+        out.set(x.subarray(from, from + run), to);
+      }
+    }
+  }
+}
+
+function copyRunsOnHeap(
+  kernels: SimdKernels,
+  x: HeapArray,
+  { run, rows, rowStride, blocks }: SliceRuns,
+  out: HeapArray,
 ): void {
-  const strides = tf.util.computeStrides(shape);
-  // Trailing axes taken whole extend the run along the last axis that is cut.
-  let axis = shape.length - 1;
-  let run = 1;
-  while (axis >= 0 && extent[axis] === shape[axis]) run *= shape[axis--]!;
-  if (axis < 0) {
-    out.set(x.subarray(0, run));
-    return;
-  }
-  run *= extent[axis]!;
-  const stride = (i: number) => (i === shape.length - 1 ? 1 : strides[i]!);
-  const outer = extent.slice(0, axis);
-  const count = tf.util.sizeFromShape(outer);
-  const index = new Array<number>(axis).fill(0);
-  for (let r = 0; r < count; r++) {
-    let offset = start[axis]! * stride(axis);
-    for (let i = 0; i < axis; i++) offset += (start[i]! + index[i]!) * stride(i);
-    if (run < SHORT_RUN) {
-      for (let k = 0, to = r * run; k < run; k++) out[to + k] = x[offset + k]!;
-    } else {
-      out.set(x.subarray(offset, offset + run), r * run);
-    }
-    for (let i = axis - 1; i >= 0; i--) {
-      if (++index[i]! < outer[i]!) break;
-      index[i] = 0;
-    }
-  }
+  const bytes = x.BYTES_PER_ELEMENT;
+  const [runBytes, blockBytes] = [run * bytes, rows * run * bytes];
+  blocks.forEach((block, b) => {
+    const [from, to] = [x.byteOffset + block * bytes, out.byteOffset + b * blockBytes];
+    kernels.copyRows(from, rowStride * bytes, to, runBytes, rows, runBytes);
+  });
 }

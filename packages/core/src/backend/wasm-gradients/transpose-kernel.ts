@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { type SimdKernels, simdKernels } from '../wasm-simd/simd-kernels.js';
 import { overrideKernelOnWasm, type WasmBackend } from './override-kernel-on-wasm.js';
 
 /** Below this many elements wasm's own transpose is as fast. */
@@ -32,7 +33,10 @@ export function overrideTransposeOnWasm(): void {
       x.dtype,
     );
     // Views only after makeOutput, which may grow (and so move) the heap.
-    transposeMatrices(backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), ...matrices);
+    const [from, to] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out)];
+    const kernels = simdKernels(backend);
+    if (kernels && from.BYTES_PER_ELEMENT === 4) transposeOnHeap(kernels, from, to, ...matrices);
+    else transposeMatrices(from, to, ...matrices);
     return out;
   });
 }
@@ -50,6 +54,38 @@ function matrixTranspose(shape: number[], perm: number[]): [number, number, numb
   if (kept[n - 2] !== sorted[n - 1] || kept[n - 1] !== sorted[n - 2]) return undefined;
   const sizes = sorted.map((axis) => shape[axis]!);
   return [tf.util.sizeFromShape(sizes.slice(0, -2)), sizes[n - 2]!, sizes[n - 1]!];
+}
+
+/**
+ * transposeMatrices for 4-byte elements: the SIMD kernel on the largest block of whole 4 x 4 tiles
+ * of each matrix, plain loops on the rows and columns left over.
+ */
+function transposeOnHeap(
+  kernels: SimdKernels,
+  x: Float32Array | Int32Array | Uint8Array,
+  out: Float32Array | Int32Array | Uint8Array,
+  count: number,
+  rows: number,
+  cols: number,
+): void {
+  const [rows4, cols4] = [rows & ~3, cols & ~3];
+  for (let k = 0; k < count; k++) {
+    const base = k * rows * cols;
+    if (rows4 > 0 && cols4 > 0) {
+      kernels.transpose32(
+        x.byteOffset + 4 * base,
+        4 * cols,
+        out.byteOffset + 4 * base,
+        4 * rows,
+        rows4,
+        cols4,
+      );
+    }
+    for (let i = 0; i < rows; i++) {
+      // Every column of the last rows, the last columns of the others.
+      for (let j = i < rows4 ? cols4 : 0; j < cols; j++) out[base + j * rows + i] = x[base + i * cols + j]!;
+    }
+  }
 }
 
 /** out[k][j][i] = x[k][i][j] for `count` matrices of `rows` x `cols`, in TILE x TILE blocks. */

@@ -1,0 +1,97 @@
+import type { WasmBackend } from '../wasm-gradients/override-kernel-on-wasm.js';
+import { KERNELS_SHARED_MEMORY, KERNELS_UNSHARED_MEMORY } from './kernels-binary.js';
+
+/** Byte offsets into the wasm backend's heap; see kernels.wat for what each computes. */
+export interface SimdKernels {
+  copyRows(src: number, srcStride: number, dst: number, dstStride: number, rows: number, bytes: number): void;
+  transpose32(
+    src: number,
+    srcRowBytes: number,
+    dst: number,
+    dstRowBytes: number,
+    rows: number,
+    cols: number,
+  ): void;
+  channelSums(x: number, pixels: number, channels: number, sums: number): void;
+  channelSquaredDeviationSums(x: number, pixels: number, channels: number, mean: number, sums: number): void;
+  channelSumsWithProducts(
+    dy: number,
+    x: number,
+    pixels: number,
+    channels: number,
+    sums: number,
+    productSums: number,
+  ): void;
+  channelAffine(x: number, pixels: number, channels: number, scale: number, shift: number, y: number): void;
+  channelAffinePair(
+    dy: number,
+    x: number,
+    pixels: number,
+    channels: number,
+    a: number,
+    b: number,
+    k: number,
+    out: number,
+  ): void;
+}
+
+/** The emscripten module behind the wasm backend: its memory, for the threaded and plain builds. */
+interface EmscriptenModule {
+  wasmMemory?: unknown;
+  asm?: { memory?: unknown };
+}
+
+const instances = new WeakMap<WebAssembly.Memory, SimdKernels | null>();
+let enabled = true;
+
+/**
+ * Turns the SIMD kernels off or on again, for every wasm backend. With them off, the kernels that
+ * use them run their plain JavaScript loops: tests compare the two.
+ */
+export function setWasmSimdKernelsEnabled(on: boolean): void {
+  enabled = on;
+}
+
+/**
+ * The SIMD kernels, instantiated once on the memory of `backend` (the wasm backend's own heap, so
+ * that they work on tensors in place), or undefined where they cannot run: turned off, a build of
+ * the backend whose memory is not found, or an engine without wasm SIMD.
+ */
+export function simdKernels(backend: WasmBackend): SimdKernels | undefined {
+  if (!enabled) return undefined;
+  const memory = backendMemory(backend);
+  if (!memory) return undefined;
+  let kernels = instances.get(memory);
+  if (kernels === undefined) {
+    kernels = instantiateSimdKernels(memory);
+    instances.set(memory, kernels);
+  }
+  return kernels ?? undefined;
+}
+
+/** The byte offset of a tensor's data on the wasm heap. */
+export function heapOffset(backend: WasmBackend, tensor: Parameters<WasmBackend['typedArrayFromHeap']>[0]) {
+  return backend.typedArrayFromHeap(tensor).byteOffset;
+}
+
+function backendMemory(backend: WasmBackend): WebAssembly.Memory | undefined {
+  const module = (backend as unknown as { wasm?: EmscriptenModule }).wasm;
+  const memory = module?.wasmMemory ?? module?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+/** The kernels on `memory` (shared or not), or null where this engine cannot compile them. */
+export function instantiateSimdKernels(memory: WebAssembly.Memory): SimdKernels | null {
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const bytes = decodeBase64(shared ? KERNELS_SHARED_MEMORY : KERNELS_UNSHARED_MEMORY);
+  if (!WebAssembly.validate(bytes)) return null; // no SIMD (or no threads for a shared memory)
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  return instance.exports as unknown as SimdKernels;
+}
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
