@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, test } from 'vitest';
 import { selectBackend } from '../src/backend/index.js';
-import { Conv2d } from '../src/layers/index.js';
+import { Conv2d, GroupNorm } from '../src/layers/index.js';
 import { TorchGenerator } from '../src/random/index.js';
 import { difference, webgpuSkipReason } from './webgpu-support.js';
 
@@ -132,4 +132,54 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
       conv.dispose();
     }
   });
+
+  test.each([
+    { shape: [2, 6, 5, 32], groups: 8 },
+    { shape: [1, 16, 16, 64], groups: 32 },
+    { shape: [3, 3, 3, 10], groups: 1 },
+  ])(
+    'GroupNorm through its webgpu kernels agrees with the plain ops on cpu, $shape / $groups groups',
+    async ({ shape, groups }) => {
+      expect(tf.getKernel('Dalle2jsGroupNorm', 'webgpu')).toBeDefined();
+      expect(tf.getKernel('Dalle2jsGroupNormGrad', 'webgpu')).toBeDefined();
+      expect(tf.getKernel('Dalle2jsGroupNorm', 'cpu')).toBeUndefined();
+      await selectBackend('cpu');
+      const c = shape[3]!;
+      const norm = new GroupNorm(groups, c, { eps: 1e-3 });
+      const x = randn(shape);
+      const upstream = randn(shape);
+      const scale = randn([c]);
+      const shift = randn([c]);
+      try {
+        await expectAgreement(() => {
+          norm.weight.assign(tf.tensor1d(scale.values));
+          norm.bias.assign(tf.tensor1d(shift.values));
+          // An offset per channel, so that centring matters.
+          const input = tf.add(tf.tensor(x.values, shape), tf.linspace(-2, 3, c));
+          const r = tf.tensor(upstream.values, shape);
+          const loss = () => tf.sum(tf.mul(norm.apply(input), r)) as tf.Scalar;
+          const { value, grads } = tf.variableGrads(loss, [norm.weight, norm.bias]);
+          const inputGrad = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(norm.apply(z), r)))(input);
+          return [norm.apply(input), value, inputGrad, grads[norm.weight.name]!, grads[norm.bias.name]!];
+        });
+        // The kernels leave nothing behind on webgpu.
+        await selectBackend('webgpu');
+        const input = tf.tensor(x.values, shape);
+        const run = () => {
+          const { value, grads } = tf.variableGrads(
+            () => tf.sum(norm.apply(input)) as tf.Scalar,
+            [norm.weight],
+          );
+          tf.dispose([value, ...Object.values(grads)]);
+        };
+        run();
+        const before = tf.memory().numTensors;
+        run();
+        expect(tf.memory().numTensors).toBe(before);
+        input.dispose();
+      } finally {
+        norm.dispose();
+      }
+    },
+  );
 });

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../backend/wasm-gradients/group-norm-kernel.js';
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../backend/group-norm-contract.js';
 import { Module } from '../nn/module.js';
 import { assertLastDim, assertPositiveInteger, assertRank } from './check-shape.js';
 
@@ -39,7 +39,7 @@ export class GroupNorm extends Module {
   }
 }
 
-/** GroupNorm through the backend's own kernels (registered for wasm by `registerWasmGradients`). */
+/** GroupNorm through the backend's own kernels (registered for wasm and webgpu). */
 function fusedGroupNorm(
   x: tf.Tensor,
   weight: tf.Tensor,

@@ -1,16 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, type GroupNormAttrs } from '../group-norm-contract.js';
 import { channelPasses } from './channel-passes.js';
 import type { WasmBackend } from './override-kernel-on-wasm.js';
-
-/** Forward: inputs x [B, H, W, C], weight [C], bias [C]; outputs y, mean [B, G], rstd [B, G]. */
-export const GROUP_NORM_KERNEL = 'Dalle2jsGroupNorm';
-/** Backward: inputs dy, x, weight, mean, rstd; outputs dx, dWeight [C], dBias [C]. */
-export const GROUP_NORM_GRAD_KERNEL = 'Dalle2jsGroupNormGrad';
-
-export interface GroupNormAttrs {
-  groups: number;
-  eps: number;
-}
 
 type Float = Float32Array;
 

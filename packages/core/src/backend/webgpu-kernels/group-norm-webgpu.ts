@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, type GroupNormAttrs } from '../group-norm-contract.js';
+import {
+  channelGradientSumsProgram,
+  type GroupNormSizes,
+  groupGradientSumsProgram,
+  groupNormalizeProgram,
+  groupNormInputGradientProgram,
+  groupStatisticsProgram,
+  sizeUniformValues,
+} from './group-norm-programs.js';
+import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
+
+/**
+ * GroupNorm as WGSL programs for tfjs-backend-webgpu, under the kernel names that `GroupNorm`
+ * uses where a backend has them. Forward: the statistics (one workgroup per group), then the
+ * output; backward: the per-group and per-channel sums, then dx. The plain ops take about ten
+ * dispatches over the whole activation forward and twenty backward. Safe to call again.
+ */
+export function registerGroupNormOnWebGpu(): void {
+  if (tf.getKernel(GROUP_NORM_KERNEL, 'webgpu')) return;
+  tf.registerKernel({ kernelName: GROUP_NORM_KERNEL, backendName: 'webgpu', kernelFunc: groupNormForward });
+  tf.registerKernel({
+    kernelName: GROUP_NORM_GRAD_KERNEL,
+    backendName: 'webgpu',
+    kernelFunc: groupNormBackward,
+  });
+}
+
+function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const gpu = backend as WebGpuBackend;
+  const { x, weight, bias } = inputs as Record<string, tf.TensorInfo>;
+  const { groups, eps } = attrs as unknown as GroupNormAttrs;
+  const sizes = groupNormSizes(x!, groups);
+  const statistics = gpu.runWebGPUProgram(groupStatisticsProgram(sizes), [x!], 'float32', [
+    ...intUniforms(...sizeUniformValues(sizes)),
+    { type: 'float32', data: [eps] },
+  ]);
+  try {
+    const y = gpu.runWebGPUProgram(
+      groupNormalizeProgram(sizes, x!.shape),
+      [x!, statistics, weight!, bias!],
+      'float32',
+      intUniforms(...sizeUniformValues(sizes)),
+    );
+    const [mean, rstd] = halves(gpu, statistics, [sizes.batch, groups]);
+    return [y, mean, rstd];
+  } finally {
+    gpu.disposeData(statistics.dataId);
+  }
+}
+
+function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const gpu = backend as WebGpuBackend;
+  const { dy, x, weight, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
+  const groups = mean!.shape[1] as number;
+  const sizes = groupNormSizes(x!, groups);
+  const uniforms = intUniforms(...sizeUniformValues(sizes));
+  const statistics = joined(gpu, [mean!, rstd!]); // [2, B, G]
+  const temporary = [statistics];
+  try {
+    const sums = gpu.runWebGPUProgram(
+      groupGradientSumsProgram(sizes),
+      [dy!, x!, weight!, statistics],
+      'float32',
+      uniforms,
+    );
+    temporary.push(sums);
+    const dx = gpu.runWebGPUProgram(
+      groupNormInputGradientProgram(sizes, x!.shape),
+      [dy!, x!, weight!, statistics, sums],
+      'float32',
+      uniforms,
+    );
+    const channelSums = gpu.runWebGPUProgram(
+      channelGradientSumsProgram(sizes),
+      [dy!, x!, statistics],
+      'float32',
+      [...uniforms, ...intUniforms(sizes.batch)],
+    );
+    temporary.push(channelSums);
+    const [dWeight, dBias] = halves(gpu, channelSums, [sizes.channels]);
+    return [dx, dWeight, dBias];
+  } finally {
+    for (const t of temporary) gpu.disposeData(t.dataId);
+  }
+}
+
+function groupNormSizes(x: tf.TensorInfo, groups: number): GroupNormSizes {
+  const [batch, height, width, channels] = x.shape as [number, number, number, number];
+  return { batch, pixels: height * width, channels, groups };
+}
+
+/** The two halves of a [2, ...shape] tensor, each as its own tensor of `shape`. */
+function halves(gpu: WebGpuBackend, both: tf.TensorInfo, shape: number[]): [tf.TensorInfo, tf.TensorInfo] {
+  const slice = backendKernel(tf.Slice);
+  const reshape = backendKernel(tf.Reshape);
+  const part = (i: number) => {
+    const begin = both.shape.map((_, axis) => (axis === 0 ? i : 0));
+    const size = both.shape.map((side, axis) => (axis === 0 ? 1 : side));
+    const piece = slice({ inputs: { x: both }, backend: gpu, attrs: { begin, size } }) as tf.TensorInfo;
+    try {
+      return reshape({ inputs: { x: piece }, backend: gpu, attrs: { shape } }) as tf.TensorInfo;
+    } finally {
+      gpu.disposeData(piece.dataId);
+    }
+  };
+  return [part(0), part(1)];
+}
+
+/** [2, ...shape] from two tensors of the same shape. */
+function joined(gpu: WebGpuBackend, [first, second]: [tf.TensorInfo, tf.TensorInfo]): tf.TensorInfo {
+  const concat = backendKernel(tf.Concat);
+  const reshape = backendKernel(tf.Reshape);
+  const joinedFlat = concat({
+    inputs: [first, second] as unknown as tf.NamedTensorInfoMap,
+    backend: gpu,
+    attrs: { axis: 0 },
+  }) as tf.TensorInfo;
+  try {
+    return reshape({
+      inputs: { x: joinedFlat },
+      backend: gpu,
+      attrs: { shape: [2, ...first.shape] },
+    }) as tf.TensorInfo;
+  } finally {
+    gpu.disposeData(joinedFlat.dataId);
+  }
+}
+
+function backendKernel(name: string): tf.KernelFunc {
+  const kernel = tf.getKernel(name, 'webgpu');
+  if (!kernel) throw new Error(`The webgpu backend has no ${name} kernel.`);
+  return kernel.kernelFunc;
+}

@@ -1,0 +1,56 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The parts of tfjs-backend-webgpu's `WebGPUProgram` that our programs set. tfjs compiles
+ * `getUserCode()` after a preamble that declares each input in `variableNames` as a storage array
+ * of that name, a `uniforms` struct (input and output shapes, `size` when asked for, then the
+ * fields in `uniforms`), `localId`, `workgroupId`, `setOutputAtIndex` and `main`'s header, and it
+ * caches the pipeline under `shaderKey` plus the ranks and dtypes: sizes must come as uniforms.
+ */
+export interface WebGpuProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  size?: boolean;
+  uniforms?: string;
+  getUserCode(): string;
+}
+
+/** A program-defined uniform value, in the order of the program's `uniforms` fields. */
+export interface ProgramUniform {
+  type: 'int32' | 'float32';
+  data: number[];
+}
+
+/** What the kernels use of tfjs-backend-webgpu's `WebGPUBackend`. */
+export interface WebGpuBackend extends tf.KernelBackend {
+  runWebGPUProgram(
+    program: WebGpuProgram,
+    inputs: tf.TensorInfo[],
+    outputDtype: tf.DataType,
+    programDefinedUniform?: ProgramUniform[],
+  ): tf.TensorInfo;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
+}
+
+/** The most workgroups WebGPU guarantees along one dispatch dimension. */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/**
+ * Workgroups for `count` invocations of `workgroupSize`, spread over two dimensions when one is
+ * not enough, as tfjs does (its `getGlobalIndex` then flattens them).
+ */
+export function flatDispatch(count: number, workgroupSize: number): [number, number, number] {
+  const groups = Math.ceil(count / workgroupSize);
+  if (groups <= MAX_WORKGROUPS_PER_DIMENSION) return [groups, 1, 1];
+  const side = Math.ceil(Math.sqrt(groups));
+  return [side, side, 1];
+}
+
+/** int32 uniforms, one per value. */
+export function intUniforms(...values: number[]): ProgramUniform[] {
+  return values.map((value) => ({ type: 'int32', data: [value] }));
+}
