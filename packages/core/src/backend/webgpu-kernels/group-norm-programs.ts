@@ -99,7 +99,7 @@ export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
 }
 
 /** y = (x - mean) rstd weight + bias, from the statistics [2, B, G]; `shape` is x's. */
-export function groupNormalizeProgram(sizes: GroupNormSizes, shape: number[]): WebGpuProgram {
+export function groupNormalizeProgram(shape: number[]): WebGpuProgram {
   return {
     variableNames: ['x', 'statistics', 'weight', 'bias'],
     outputShape: shape,
@@ -208,7 +208,7 @@ export function channelGradientSumsProgram(sizes: GroupNormSizes): WebGpuProgram
 }
 
 /** dx = rstd (g - mean(g) - x̂ mean(g x̂)) per group, from the group sums [2, B, G]; `shape` is x's. */
-export function groupNormInputGradientProgram(sizes: GroupNormSizes, shape: number[]): WebGpuProgram {
+export function groupNormInputGradientProgram(shape: number[]): WebGpuProgram {
   return {
     variableNames: ['dy', 'x', 'weight', 'statistics', 'sums'],
     outputShape: shape,

@@ -38,7 +38,7 @@ function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
   ]);
   try {
     const y = gpu.runWebGPUProgram(
-      groupNormalizeProgram(sizes, x!.shape),
+      groupNormalizeProgram(x!.shape),
       [x!, statistics, weight!, bias!],
       'float32',
       intUniforms(...sizeUniformValues(sizes)),
@@ -67,7 +67,7 @@ function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): t
     );
     temporary.push(sums);
     const dx = gpu.runWebGPUProgram(
-      groupNormInputGradientProgram(sizes, x!.shape),
+      groupNormInputGradientProgram(x!.shape),
       [dy!, x!, weight!, statistics, sums],
       'float32',
       uniforms,
