@@ -1,5 +1,6 @@
 import { clipSuite } from './clip-suite.js';
 import { generateSuite } from './generate-suite.js';
+import { kernelsSuite } from './kernels-suite.js';
 import { matMulSuite } from './matmul-suite.js';
 import { priorSuite } from './prior-suite.js';
 import type { Suite } from './suite.js';
@@ -13,6 +14,7 @@ export const SUITES: readonly Suite[] = [
   clipSuite,
   priorSuite,
   generateSuite,
+  kernelsSuite,
 ];
 
 export const SUITE_NAMES = SUITES.map((suite) => suite.name);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, describe, expect, test } from 'vitest';
-import { selectBackend } from '../src/backend/index.js';
+import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { selectBackend, setWebGpuKernelsEnabled } from '../src/backend/index.js';
+import { splitSizes } from '../src/backend/webgpu-kernels/conv2d-filter-grad-webgpu.js';
 import { Conv2d, GroupNorm } from '../src/layers/index.js';
 import { TorchGenerator } from '../src/random/index.js';
 import { difference, webgpuSkipReason } from './webgpu-support.js';
@@ -133,13 +134,49 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
     }
   });
 
-  test.each([
-    { shape: [2, 6, 5, 32], groups: 8 },
-    { shape: [1, 16, 16, 64], groups: 32 },
-    { shape: [3, 3, 3, 10], groups: 1 },
-  ])(
-    'GroupNorm through its webgpu kernels agrees with the plain ops on cpu, $shape / $groups groups',
-    async ({ shape, groups }) => {
+  describe.each([
+    ['our kernels (implicit-GEMM filter gradient, GroupNorm programs)', true],
+    ['tfjs-backend-webgpu kernels and plain ops', false],
+  ] as const)('with %s', (_path, ours) => {
+    beforeEach(() => setWebGpuKernelsEnabled(ours));
+    afterEach(() => setWebGpuKernelsEnabled(true));
+
+    test.each([
+      {
+        label: '3x3, tiles of 64 in both directions, pixel sum split',
+        x: [2, 24, 24, 16],
+        out: 80,
+        k: 3,
+        stride: 1,
+        pad: 'same',
+      },
+      { label: '3x3 stride 2, odd sizes', x: [3, 11, 9, 5], out: 7, k: 3, stride: 2, pad: 1 },
+      { label: '1x1', x: [1, 8, 8, 12], out: 20, k: 1, stride: 1, pad: 0 },
+      { label: '4x4 stride 2, valid', x: [2, 10, 10, 3], out: 4, k: 4, stride: 2, pad: 'valid' },
+    ] as const)('conv2d filter gradient agrees: $label', async ({ x, out, k, stride, pad }) => {
+      const input = randn([...x]);
+      const filter = randn([k, k, x[3], out]);
+      const xShape = [...x] as [number, number, number, number];
+      const info = tf.backend_util.computeConv2DInfo(xShape, [k, k, x[3], out], stride, 1, pad as 'same');
+      // A random upstream gradient, drawn once for both backends.
+      const upstream = randn([x[0], info.outHeight, info.outWidth, out]);
+      const splits = splitSizes(k * k * x[3], out, x[0] * info.outHeight * info.outWidth).splits;
+      await expectAgreement(() => {
+        const xs = tf.tensor4d(input.values, xShape);
+        const w = tf.tensor4d(filter.values, [k, k, x[3], out]);
+        const r = tf.tensor(upstream.values, upstream.shape);
+        const loss = (z: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(xs, z as tf.Tensor4D, stride, pad as 'same'), r));
+        return [tf.grad(loss)(w)];
+      });
+      if (x[1] === 24) expect(splits).toBeGreaterThan(1);
+    });
+
+    test.each([
+      { shape: [2, 6, 5, 32], groups: 8 },
+      { shape: [1, 16, 16, 64], groups: 32 },
+      { shape: [3, 3, 3, 10], groups: 1 },
+    ])('GroupNorm agrees with the plain ops on cpu, $shape / $groups groups', async ({ shape, groups }) => {
       expect(tf.getKernel('Dalle2jsGroupNorm', 'webgpu')).toBeDefined();
       expect(tf.getKernel('Dalle2jsGroupNormGrad', 'webgpu')).toBeDefined();
       expect(tf.getKernel('Dalle2jsGroupNorm', 'cpu')).toBeUndefined();
@@ -180,6 +217,6 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
       } finally {
         norm.dispose();
       }
-    },
-  );
+    });
+  });
 });

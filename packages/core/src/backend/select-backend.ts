@@ -8,6 +8,7 @@ import { installNodeWebGPU } from './node-webgpu.js';
 import { resolveAutoBackend } from './resolve-auto-backend.js';
 import { registerWasmGradients } from './wasm-gradients/register-wasm-gradients.js';
 import { withNodeWasm } from './wasm-node-setup.js';
+import { registerWebGpuKernels } from './webgpu-kernels/register-webgpu-kernels.js';
 
 export interface SelectBackendOptions {
   /**
@@ -49,6 +50,8 @@ export async function selectBackend(
   } else {
     if (backend === 'webgpu' && isNode()) await installNodeWebGPU();
     await importBackendPackage(backend);
+    // Our webgpu kernels replace some of the package's, which must be registered first.
+    if (backend === 'webgpu') registerWebGpuKernels();
     await activate(backend, tfjsName);
   }
   return describeBackend();

@@ -1,22 +1,12 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { overrideKernel } from '../override-kernel.js';
 
-const installed = new WeakSet<tf.KernelConfig>();
-
-/**
- * Replaces the wasm backend's kernel for `kernelName` by `make(original)`, keeping its setup and
- * disposal. Does nothing until the wasm package has registered its own kernel, and nothing when
- * the registered kernel is already a replacement, so that it can run again.
- */
+/** `overrideKernel` for the wasm backend. */
 export function overrideKernelOnWasm(
   kernelName: string,
   make: (original: tf.KernelFunc) => tf.KernelFunc,
 ): void {
-  const original = tf.getKernel(kernelName, 'wasm');
-  if (!original || installed.has(original)) return;
-  const config: tf.KernelConfig = { ...original, kernelFunc: make(original.kernelFunc) };
-  installed.add(config);
-  tf.unregisterKernel(kernelName, 'wasm');
-  tf.registerKernel(config);
+  overrideKernel('wasm', kernelName, make);
 }
 
 /** The wasm backend's methods that the replacement kernels use (public on `BackendWasm`). */

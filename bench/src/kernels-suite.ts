@@ -1,0 +1,112 @@
+import { GroupNorm, setWasmSimdKernelsEnabled, setWebGpuKernelsEnabled } from '@dalle2js/core';
+import * as tf from '@tensorflow/tfjs-core';
+import type { BenchBackend, MeasurementSpec, Prepared, Suite } from './suite.js';
+
+/** The conv of issue #8's table: 3x3, [8, 64, 64, 128] -> 128 channels, stride 1, same padding. */
+const CONV_INPUT = [8, 64, 64, 128] as const;
+const CONV_FILTER = [3, 3, 128, 128] as const;
+const CONV_FLOPS = 2 * CONV_INPUT[0] * CONV_INPUT[1] * CONV_INPUT[2] * 9 * CONV_INPUT[3] * CONV_FILTER[3];
+
+/** A GroupNorm at the first level of a U-Net: [8, 64, 64, 128], 32 groups. */
+const NORM_INPUT = [8, 64, 64, 128] as const;
+
+/** Where each measurement's switch sits: our kernels on, or the backend's own. */
+interface Variant {
+  label: string;
+  backends: readonly BenchBackend[];
+  /** Sets the switch for the measurement; undone by `reset`. */
+  set: () => void;
+}
+
+const RESET = () => {
+  setWebGpuKernelsEnabled(true);
+  setWasmSimdKernelsEnabled(true);
+};
+
+const WEBGPU_VARIANTS: Variant[] = [
+  { label: 'tfjs-backend-webgpu kernels', backends: ['webgpu'], set: () => setWebGpuKernelsEnabled(false) },
+  { label: 'our webgpu kernels', backends: ['webgpu'], set: () => setWebGpuKernelsEnabled(true) },
+];
+
+const WASM_VARIANTS: Variant[] = [
+  { label: 'wasm, JavaScript loops', backends: ['wasm'], set: () => setWasmSimdKernelsEnabled(false) },
+  { label: 'wasm, SIMD kernels', backends: ['wasm'], set: () => setWasmSimdKernelsEnabled(true) },
+];
+
+/** The gradients of `loss` for `variables`, read back. */
+function gradientStep(loss: () => tf.Scalar, variables: tf.Variable[]): () => Promise<void> {
+  return async () => {
+    const { value, grads } = tf.variableGrads(loss, variables);
+    const all = [value, ...Object.values(grads)];
+    await Promise.all(all.map((t) => t.data()));
+    tf.dispose(all);
+  };
+}
+
+function convPrepare(variant: Variant): Prepared {
+  variant.set();
+  const x = tf.tidy(() => tf.variable(tf.randomNormal([...CONV_INPUT], 0, 1, 'float32', 1)));
+  const w = tf.tidy(() => tf.variable(tf.randomNormal([...CONV_FILTER], 0, 0.05, 'float32', 2)));
+  const r = tf.randomNormal([...CONV_INPUT.slice(0, 3), CONV_FILTER[3]], 0, 1, 'float32', 3);
+  const loss = () => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), r)) as tf.Scalar;
+  return {
+    step: gradientStep(loss, [x, w]),
+    dispose: () => {
+      tf.dispose([x, w, r]);
+      RESET();
+    },
+  };
+}
+
+function normPrepare(variant: Variant): Prepared {
+  variant.set();
+  const channels = NORM_INPUT[3];
+  const norm = new GroupNorm(32, channels);
+  const x = tf.tidy(() => tf.variable(tf.randomNormal([...NORM_INPUT], 0.5, 2, 'float32', 4)));
+  const r = tf.randomNormal([...NORM_INPUT], 0, 1, 'float32', 5);
+  const loss = () => tf.sum(tf.mul(norm.apply(x), r)) as tf.Scalar;
+  return {
+    step: gradientStep(loss, [x, norm.weight, norm.bias]),
+    dispose: () => {
+      tf.dispose([x, r]);
+      norm.dispose();
+      RESET();
+    },
+  };
+}
+
+function measurements(variants: Variant[], reps: MeasurementSpec['reps']): MeasurementSpec[] {
+  return variants.flatMap((variant) => [
+    {
+      name: `conv2d 3x3 [${CONV_INPUT}] -> ${CONV_FILTER[3]}, forward+backward, ${variant.label}`,
+      backends: variant.backends,
+      batch: CONV_INPUT[0],
+      reps,
+      flops: 3 * CONV_FLOPS,
+      note: 'FLOPs: forward, input gradient and filter gradient, each 2 * N * H * W * 9 * in * out',
+      prepare: () => convPrepare(variant),
+    },
+    {
+      name: `GroupNorm 32 groups [${NORM_INPUT}], forward+backward, ${variant.label}`,
+      backends: variant.backends,
+      batch: NORM_INPUT[0],
+      reps,
+      prepare: () => normPrepare(variant),
+    },
+  ]);
+}
+
+/**
+ * Our kernels against the backend's own, side by side in one process: on webgpu the implicit-GEMM
+ * conv2d filter gradient and the GroupNorm programs (`setWebGpuKernelsEnabled`), on wasm the SIMD
+ * memory kernels (`setWasmSimdKernelsEnabled`). A measurement's name says which ran.
+ */
+export const kernelsSuite: Suite = {
+  name: 'kernels',
+  description:
+    "our webgpu and wasm kernels against the backends' own: a 3x3 conv's forward+backward and a GroupNorm's, [8, 64, 64, 128]",
+  measurements: [
+    ...measurements(WASM_VARIANTS, { wasm: 3 }),
+    ...measurements(WEBGPU_VARIANTS, { wasm: 3, webgpu: 3 }),
+  ],
+};

@@ -1,0 +1,21 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+const installed = new WeakSet<tf.KernelConfig>();
+
+/**
+ * Replaces `backendName`'s kernel for `kernelName` by `make(original)`, keeping its setup and
+ * disposal. Does nothing until the backend's package has registered its own kernel, and nothing
+ * when the registered kernel is already a replacement, so that it can run again.
+ */
+export function overrideKernel(
+  backendName: string,
+  kernelName: string,
+  make: (original: tf.KernelFunc) => tf.KernelFunc,
+): void {
+  const original = tf.getKernel(kernelName, backendName);
+  if (!original || installed.has(original)) return;
+  const config: tf.KernelConfig = { ...original, kernelFunc: make(original.kernelFunc) };
+  installed.add(config);
+  tf.unregisterKernel(kernelName, backendName);
+  tf.registerKernel(config);
+}

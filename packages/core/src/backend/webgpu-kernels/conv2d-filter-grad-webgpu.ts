@@ -1,0 +1,111 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { overrideKernel } from '../override-kernel.js';
+import {
+  type FilterGradSizes,
+  filterGradProgram,
+  stepsPerSplit,
+  TILE,
+  TILE_PIXELS,
+} from './conv2d-filter-grad-program.js';
+import { webGpuKernelsEnabled } from './webgpu-kernels-switch.js';
+import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
+
+/** Workgroups that keep a large GPU busy; small filters split their pixel sum to reach it. */
+const TARGET_WORKGROUPS = 512;
+/** No split sums fewer output pixels than this. */
+const MIN_PIXELS_PER_SPLIT = 512;
+
+interface FilterGradAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  filterShape: [number, number, number, number];
+}
+
+/**
+ * Replaces tfjs-backend-webgpu's Conv2DBackpropFilter (one thread per filter entry, each summing
+ * over every output pixel) with an implicit-GEMM kernel (see `filterGradProgram`) for NHWC; NCHW,
+ * and every call while `setWebGpuKernelsEnabled(false)`, stays with the original. Does nothing until tfjs-backend-webgpu has registered its kernels.
+ */
+export function overrideConv2dFilterGradOnWebGpu(): void {
+  overrideKernel('webgpu', tf.Conv2DBackpropFilter, (original) => (args) => {
+    const attrs = args.attrs as unknown as FilterGradAttrs;
+    if (attrs.dataFormat === 'NCHW' || !webGpuKernelsEnabled()) return original(args);
+    return conv2dFilterGrad(
+      args.backend as WebGpuBackend,
+      args.inputs as Record<string, tf.TensorInfo>,
+      attrs,
+    );
+  });
+}
+
+function conv2dFilterGrad(
+  gpu: WebGpuBackend,
+  { x, dy }: Record<string, tf.TensorInfo>,
+  { strides, pad, dimRoundingMode, filterShape }: FilterGradAttrs,
+): tf.TensorInfo {
+  const info = tf.backend_util.computeConv2DInfo(
+    x!.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const sizes = splitSizes(
+    info.filterHeight * info.filterWidth * info.inChannels,
+    info.outChannels,
+    info.batchSize * info.outHeight * info.outWidth,
+  );
+  const uniforms = intUniforms(
+    sizes.rows,
+    sizes.cols,
+    sizes.pixels,
+    sizes.pixelsPerSplit,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    stepsPerSplit(sizes),
+  );
+  const partial = gpu.runWebGPUProgram(filterGradProgram(sizes), [x!, dy!], 'float32', uniforms);
+  try {
+    const summed =
+      sizes.splits === 1 ? partial : runKernel(tf.Sum, gpu, { x: partial }, { axis: [0], keepDims: false });
+    try {
+      return runKernel(tf.Reshape, gpu, { x: summed }, { shape: filterShape });
+    } finally {
+      if (summed !== partial) gpu.disposeData(summed.dataId);
+    }
+  } finally {
+    gpu.disposeData(partial.dataId);
+  }
+}
+
+/** How many ways to split the pixel sum of a rows x cols gradient, and the pixels in each split. */
+export function splitSizes(rows: number, cols: number, pixels: number): FilterGradSizes {
+  const tiles = Math.ceil(rows / TILE) * Math.ceil(cols / TILE);
+  const wanted = Math.ceil(TARGET_WORKGROUPS / tiles);
+  const most = Math.max(1, Math.floor(pixels / MIN_PIXELS_PER_SPLIT));
+  const splits = Math.min(wanted, most);
+  const pixelsPerSplit = Math.ceil(pixels / splits / TILE_PIXELS) * TILE_PIXELS;
+  return { rows, cols, pixels, pixelsPerSplit, splits: Math.ceil(pixels / pixelsPerSplit) };
+}
+
+function runKernel(
+  name: string,
+  backend: WebGpuBackend,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap,
+): tf.TensorInfo {
+  const kernel = tf.getKernel(name, 'webgpu');
+  if (!kernel) throw new Error(`The webgpu backend has no ${name} kernel.`);
+  return kernel.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
+}
