@@ -4,10 +4,12 @@
 // It imports bench/src's TypeScript, so it runs bundled (esbuild): bash ../shared/device/prepare-gpu-carry.sh bench/gpu/webgpu-bench.mjs, then
 // bash .gpu/run.sh [options], or locally: see bench/gpu/README.md. Options:
 //   --backend webgpu|cpu   (cpu: a local smoke run)     --preset seed|small   --batch 8   --size 64
-//   --reps 3   --sample-steps 50   --guidance 3   --only fwd,fwdbwd,train,memory,sample,generate   --out FILE
+//   --reps 3   --sample-steps 50   --guidance 3   --out FILE
+//   --only fwd,fwdbwd,train,memory,sample,fwdbwd-tfjs-kernels,generate (fwdbwd-tfjs-kernels: fwdbwd with
+//   setWebGpuKernelsEnabled(false), tfjs' own kernels instead of ours, for the ratio)
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AdamW, selectBackend, TorchGenerator, trainStep } from '@dalle2js/core';
+import { AdamW, selectBackend, setWebGpuKernelsEnabled, TorchGenerator, trainStep } from '@dalle2js/core';
 import { Dalle2, Decoder } from '@dalle2js/dalle2';
 import { DDIMScheduler, sample } from '@dalle2js/diffusion';
 import { DiffusionPrior, priorPreset } from '@dalle2js/prior';
@@ -17,7 +19,7 @@ import { PROMPTS, seedCLIP } from '../src/bench-models.ts';
 import { countUNetFlops } from '../src/count-unet-flops.ts';
 import { webgpuAdapterInfo } from '../src/webgpu-adapter.ts';
 
-const MEASUREMENTS = ['fwd', 'fwdbwd', 'train', 'memory', 'sample', 'generate'];
+const MEASUREMENTS = ['fwd', 'fwdbwd', 'train', 'memory', 'sample', 'fwdbwd-tfjs-kernels', 'generate'];
 const PROMPT = PROMPTS[0];
 const forwardFlops = (config, b, s) => countUNetFlops(config, b, s).forward;
 
@@ -106,19 +108,14 @@ async function unetMeasurements(config, report, save) {
       );
       save();
     }
+    const gradients = async () => {
+      const { value, grads } = tf.variableGrads(loss, unet.trainableVariables());
+      const all = [value, ...Object.values(grads)];
+      await Promise.all(all.map((t) => t.data()));
+      tf.dispose(all);
+    };
     if (only.has('fwdbwd')) {
-      report.measurements.push(
-        await measure(
-          `${label} forward+backward`,
-          async () => {
-            const { value, grads } = tf.variableGrads(loss, unet.trainableVariables());
-            const all = [value, ...Object.values(grads)];
-            await Promise.all(all.map((t) => t.data()));
-            tf.dispose(all);
-          },
-          3 * fwd,
-        ),
-      );
+      report.measurements.push(await measure(`${label} forward+backward`, gradients, 3 * fwd));
       save();
     }
     if (only.has('train')) {
@@ -161,6 +158,18 @@ async function unetMeasurements(config, report, save) {
         ),
       );
       cond.dispose();
+      save();
+    }
+    if (only.has('fwdbwd-tfjs-kernels')) {
+      // The same step on tfjs-backend-webgpu's own kernels and plain ops: the baseline of ours.
+      setWebGpuKernelsEnabled(false);
+      try {
+        report.measurements.push(
+          await measure(`${label} forward+backward, tfjs kernels`, gradients, 3 * fwd),
+        );
+      } finally {
+        setWebGpuKernelsEnabled(true);
+      }
       save();
     }
   } finally {
