@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { selectBackend, setWebGpuKernelsEnabled } from '../src/backend/index.js';
 import { splitSizes } from '../src/backend/webgpu-kernels/conv2d-filter-grad-webgpu.js';
-import { Conv2d, GroupNorm } from '../src/layers/index.js';
+import { fusedAttentionAvailable } from '../src/layers/fused-attention.js';
+import { Conv2d, GroupNorm, MultiheadAttention } from '../src/layers/index.js';
 import { TorchGenerator } from '../src/random/index.js';
 import { difference, webgpuSkipReason } from './webgpu-support.js';
 
@@ -216,6 +217,59 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
         input.dispose();
       } finally {
         norm.dispose();
+      }
+    });
+
+    test.each([
+      {
+        label: 'self-attention, 70 tokens, heads of 32',
+        b: 2,
+        t: 70,
+        dim: 64,
+        heads: 2,
+        s: null,
+        kvDim: null,
+      },
+      {
+        label: 'cross-attention, 20 queries, 7 keys, heads of 64',
+        b: 2,
+        t: 20,
+        dim: 128,
+        heads: 2,
+        s: 7,
+        kvDim: 24,
+      },
+      { label: 'one token', b: 1, t: 1, dim: 16, heads: 2, s: null, kvDim: null },
+    ])('MultiheadAttention output and gradients agree: $label', async ({ b, t, dim, heads, s, kvDim }) => {
+      await selectBackend('webgpu');
+      expect(fusedAttentionAvailable(dim / heads)).toBe(ours);
+      expect(fusedAttentionAvailable(256)).toBe(false);
+      await selectBackend('cpu');
+      const attention = new MultiheadAttention(dim, heads, {
+        ...(kvDim === null ? {} : { kvDim }),
+        rng: new TorchGenerator(3),
+      });
+      const x = randn([b, t, dim]);
+      const context = s === null ? null : randn([b, s, kvDim!]);
+      const upstream = randn([b, t, dim]);
+      const variables = [attention.q_proj.weight, attention.k_proj.weight, attention.v_proj.weight];
+      try {
+        await expectAgreement(() => {
+          const input = tf.tensor(x.values, x.shape);
+          const kv = context === null ? undefined : tf.tensor(context.values, context.shape);
+          const r = tf.tensor(upstream.values, upstream.shape);
+          const attend = (z: tf.Tensor) => attention.apply(z, kv === undefined ? {} : { context: kv });
+          const loss = () => tf.sum(tf.mul(attend(input), r)) as tf.Scalar;
+          const { grads } = tf.variableGrads(loss, variables);
+          const inputGrad = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(attend(z), r)))(input);
+          const contextGrad =
+            kv === undefined
+              ? []
+              : [tf.grad((c: tf.Tensor) => tf.sum(tf.mul(attention.apply(input, { context: c }), r)))(kv)];
+          return [attend(input), inputGrad, ...contextGrad, ...variables.map((w) => grads[w.name]!)];
+        });
+      } finally {
+        attention.dispose();
       }
     });
   });

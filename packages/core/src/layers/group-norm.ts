@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../backend/group-norm-contract.js';
-import { webGpuKernelsEnabled } from '../backend/webgpu-kernels/webgpu-kernels-switch.js';
+import { ownKernelEnabled } from '../backend/webgpu-kernels/webgpu-kernels-switch.js';
 import { Module } from '../nn/module.js';
 import { assertLastDim, assertPositiveInteger, assertRank } from './check-shape.js';
 
@@ -35,11 +35,13 @@ export class GroupNorm extends Module {
   apply(x: tf.Tensor): tf.Tensor {
     assertRank('GroupNorm', x, 4, `[B, H, W, ${this.numChannels}]`);
     assertLastDim('GroupNorm', x, this.numChannels, 'channels');
-    const backend = tf.getBackend();
-    const fused =
-      tf.getKernel(GROUP_NORM_KERNEL, backend) !== undefined &&
-      (backend !== 'webgpu' || webGpuKernelsEnabled());
-    return (fused ? fusedGroupNorm : groupNorm)(x, this.weight, this.bias, this.numGroups, this.eps);
+    return (ownKernelEnabled(GROUP_NORM_KERNEL) ? fusedGroupNorm : groupNorm)(
+      x,
+      this.weight,
+      this.bias,
+      this.numGroups,
+      this.eps,
+    );
   }
 }
 

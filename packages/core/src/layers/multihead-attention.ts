@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../nn/module.js';
 import type { Rng } from '../random/rng.js';
 import { assertLastDim, assertPositiveInteger, assertRank } from './check-shape.js';
+import { fusedAttention, fusedAttentionAvailable } from './fused-attention.js';
 import { Linear } from './linear.js';
 
 export interface MultiheadAttentionOptions {
@@ -89,13 +90,20 @@ export class MultiheadAttention extends Module {
       const q = heads(this.q_proj.apply(x), t);
       const k = heads(this.k_proj.apply(kv), s);
       const v = heads(this.v_proj.apply(kv), s);
-      let scores = tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(d)); // [B, H, T, S]
-      if (causal) scores = tf.add(scores, causalBias(t, s)); // + [T, S]
-      if (keyPaddingMask !== undefined) {
-        const keep = tf.cast(keyPaddingMask, 'float32');
-        scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, keep), MASKED), [b, 1, 1, s]));
+      const scale = 1 / Math.sqrt(d);
+      let attended: tf.Tensor; // [B, H, T, d]
+      if (!causal && keyPaddingMask === undefined && fusedAttentionAvailable(d)) {
+        const rows = (y: tf.Tensor, len: number) => tf.reshape(y, [b * h, len, d]);
+        attended = tf.reshape(fusedAttention(rows(q, t), rows(k, s), rows(v, s), scale), [b, h, t, d]);
+      } else {
+        let scores = tf.mul(tf.matMul(q, k, false, true), scale); // [B, H, T, S]
+        if (causal) scores = tf.add(scores, causalBias(t, s)); // + [T, S]
+        if (keyPaddingMask !== undefined) {
+          const keep = tf.cast(keyPaddingMask, 'float32');
+          scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, keep), MASKED), [b, 1, 1, s]));
+        }
+        attended = tf.matMul(tf.softmax(scores, -1), v);
       }
-      const attended = tf.matMul(tf.softmax(scores, -1), v); // [B, H, T, d]
       const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [b, t, this.dim]); // [B, T, dim]
       return this.out_proj.apply(merged);
     });

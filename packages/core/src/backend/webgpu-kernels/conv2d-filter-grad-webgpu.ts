@@ -8,7 +8,7 @@ import {
   TILE_PIXELS,
 } from './conv2d-filter-grad-program.js';
 import { webGpuKernelsEnabled } from './webgpu-kernels-switch.js';
-import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
+import { intUniforms, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
 
 /** Workgroups that keep a large GPU busy; small filters split their pixel sum to reach it. */
 const TARGET_WORKGROUPS = 512;
@@ -78,9 +78,11 @@ function conv2dFilterGrad(
   const partial = gpu.runWebGPUProgram(filterGradProgram(sizes), [x!, dy!], 'float32', uniforms);
   try {
     const summed =
-      sizes.splits === 1 ? partial : runKernel(tf.Sum, gpu, { x: partial }, { axis: [0], keepDims: false });
+      sizes.splits === 1
+        ? partial
+        : runWebGpuKernel(tf.Sum, gpu, { x: partial }, { axis: [0], keepDims: false });
     try {
-      return runKernel(tf.Reshape, gpu, { x: summed }, { shape: filterShape });
+      return runWebGpuKernel(tf.Reshape, gpu, { x: summed }, { shape: filterShape });
     } finally {
       if (summed !== partial) gpu.disposeData(summed.dataId);
     }
@@ -97,15 +99,4 @@ export function splitSizes(rows: number, cols: number, pixels: number): FilterGr
   const splits = Math.min(wanted, most);
   const pixelsPerSplit = Math.ceil(pixels / splits / TILE_PIXELS) * TILE_PIXELS;
   return { rows, cols, pixels, pixelsPerSplit, splits: Math.ceil(pixels / pixelsPerSplit) };
-}
-
-function runKernel(
-  name: string,
-  backend: WebGpuBackend,
-  inputs: tf.NamedTensorInfoMap,
-  attrs: tf.NamedAttrMap,
-): tf.TensorInfo {
-  const kernel = tf.getKernel(name, 'webgpu');
-  if (!kernel) throw new Error(`The webgpu backend has no ${name} kernel.`);
-  return kernel.kernelFunc({ inputs, backend, attrs }) as tf.TensorInfo;
 }

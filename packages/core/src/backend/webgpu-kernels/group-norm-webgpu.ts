@@ -9,7 +9,7 @@ import {
   groupStatisticsProgram,
   sizeUniformValues,
 } from './group-norm-programs.js';
-import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
+import { intUniforms, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
 
 /**
  * GroupNorm as WGSL programs for tfjs-backend-webgpu, under the kernel names that `GroupNorm`
@@ -93,14 +93,12 @@ function groupNormSizes(x: tf.TensorInfo, groups: number): GroupNormSizes {
 
 /** The two halves of a [2, ...shape] tensor, each as its own tensor of `shape`. */
 function halves(gpu: WebGpuBackend, both: tf.TensorInfo, shape: number[]): [tf.TensorInfo, tf.TensorInfo] {
-  const slice = backendKernel(tf.Slice);
-  const reshape = backendKernel(tf.Reshape);
   const part = (i: number) => {
     const begin = both.shape.map((_, axis) => (axis === 0 ? i : 0));
     const size = both.shape.map((side, axis) => (axis === 0 ? 1 : side));
-    const piece = slice({ inputs: { x: both }, backend: gpu, attrs: { begin, size } }) as tf.TensorInfo;
+    const piece = runWebGpuKernel(tf.Slice, gpu, { x: both }, { begin, size });
     try {
-      return reshape({ inputs: { x: piece }, backend: gpu, attrs: { shape } }) as tf.TensorInfo;
+      return runWebGpuKernel(tf.Reshape, gpu, { x: piece }, { shape });
     } finally {
       gpu.disposeData(piece.dataId);
     }
@@ -110,26 +108,10 @@ function halves(gpu: WebGpuBackend, both: tf.TensorInfo, shape: number[]): [tf.T
 
 /** [2, ...shape] from two tensors of the same shape. */
 function joined(gpu: WebGpuBackend, [first, second]: [tf.TensorInfo, tf.TensorInfo]): tf.TensorInfo {
-  const concat = backendKernel(tf.Concat);
-  const reshape = backendKernel(tf.Reshape);
-  const joinedFlat = concat({
-    inputs: [first, second] as unknown as tf.NamedTensorInfoMap,
-    backend: gpu,
-    attrs: { axis: 0 },
-  }) as tf.TensorInfo;
+  const joinedFlat = runWebGpuKernel(tf.Concat, gpu, [first, second], { axis: 0 });
   try {
-    return reshape({
-      inputs: { x: joinedFlat },
-      backend: gpu,
-      attrs: { shape: [2, ...first.shape] },
-    }) as tf.TensorInfo;
+    return runWebGpuKernel(tf.Reshape, gpu, { x: joinedFlat }, { shape: [2, ...first.shape] });
   } finally {
     gpu.disposeData(joinedFlat.dataId);
   }
-}
-
-function backendKernel(name: string): tf.KernelFunc {
-  const kernel = tf.getKernel(name, 'webgpu');
-  if (!kernel) throw new Error(`The webgpu backend has no ${name} kernel.`);
-  return kernel.kernelFunc;
 }

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * The parts of tfjs-backend-webgpu's `WebGPUProgram` that our programs set. tfjs compiles
@@ -53,4 +53,17 @@ export function flatDispatch(count: number, workgroupSize: number): [number, num
 /** int32 uniforms, one per value. */
 export function intUniforms(...values: number[]): ProgramUniform[] {
   return values.map((value) => ({ type: 'int32', data: [value] }));
+}
+
+/** Runs another of the webgpu backend's kernels on tensors of ours; the caller disposes the result. */
+export function runWebGpuKernel(
+  name: string,
+  backend: WebGpuBackend,
+  inputs: tf.NamedTensorInfoMap | tf.TensorInfo[],
+  attrs: tf.NamedAttrMap,
+): tf.TensorInfo {
+  const kernel = tf.getKernel(name, 'webgpu');
+  if (!kernel) throw new Error(`The webgpu backend has no ${name} kernel.`);
+  // Concat takes its inputs as a list, the other kernels by name.
+  return kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs }) as tf.TensorInfo;
 }

@@ -1,0 +1,296 @@
+import type { WebGpuProgram } from './webgpu-program.js';
+
+/** Rows (queries in the forward and dq programs, keys in the dk/dv one) per workgroup, a thread each. */
+const ROWS_PER_WORKGROUP = 64;
+/** Keys (or queries) staged in shared memory at a time. */
+const TILE = 16;
+
+/** The sizes of an attention call: N = batch x heads rows of T queries and S keys of size D. */
+export interface AttentionSizes {
+  n: number;
+  queries: number;
+  keys: number;
+  headSize: number;
+}
+
+export const ATTENTION_UNIFORMS = 'batches : i32, queries : i32, keys : i32, scale : f32,';
+
+/**
+ * Code shared by the programs: `stage` copies TILE rows of a [N, rows, D] input, from `first`, into
+ * a shared tile (zeros past the end), every thread of the workgroup a part.
+ */
+function tileCode(name: string, input: string, d: number): string {
+  return `
+    var<workgroup> ${name} : array<array<f32, ${d}>, ${TILE}>;
+    fn stage_${name}(batch : i32, first : i32, rows : i32) {
+      for (var e = i32(localId.x); e < ${TILE * d}; e = e + ${ROWS_PER_WORKGROUP}) {
+        let r = e / ${d};
+        let c = e % ${d};
+        let row = first + r;
+        if (row < rows) {
+          ${name}[r][c] = ${input}[(batch * rows + row) * ${d} + c];
+        } else {
+          ${name}[r][c] = 0.0;
+        }
+      }
+    }
+  `;
+}
+
+function rowPrograms(sizes: AttentionSizes, rows: number) {
+  return {
+    dispatchLayout: { x: [0] },
+    dispatch: [Math.ceil(rows / ROWS_PER_WORKGROUP), sizes.n, 1] as [number, number, number],
+    workgroupSize: [ROWS_PER_WORKGROUP, 1, 1] as [number, number, number],
+    uniforms: ATTENTION_UNIFORMS,
+  };
+}
+
+/**
+ * Forward, one thread per query row: the keys and values pass through shared memory a tile at a
+ * time, with the softmax kept online (running maximum and sum), so the T x S scores are never
+ * stored. Output, flat: out [N, T, D], then logsumexp [N, T].
+ */
+export function attentionForwardProgram(sizes: AttentionSizes): WebGpuProgram {
+  const d = sizes.headSize;
+  return {
+    variableNames: ['q', 'k', 'v'],
+    outputShape: [sizes.n * sizes.queries * (d + 1)],
+    shaderKey: `dalle2js_attention_forward_${d}`,
+    ...rowPrograms(sizes, sizes.queries),
+    getUserCode: () => `
+      ${tileCode('keyTile', 'k', d)}
+      ${tileCode('valueTile', 'v', d)}
+      fn main(index : i32) {
+        let batch = i32(workgroupId.y);
+        let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
+        let inRange = row < uniforms.queries;
+        var query : array<f32, ${d}>;
+        var sum : array<f32, ${d}>;
+        if (inRange) {
+          for (var c = 0; c < ${d}; c = c + 1) {
+            query[c] = q[(batch * uniforms.queries + row) * ${d} + c] * uniforms.scale;
+          }
+        }
+        var runningMax = -3.0e38;
+        var runningSum = 0.0;
+        let tiles = (uniforms.keys + ${TILE - 1}) / ${TILE};
+        for (var tile = 0; tile < tiles; tile = tile + 1) {
+          let first = tile * ${TILE};
+          stage_keyTile(batch, first, uniforms.keys);
+          stage_valueTile(batch, first, uniforms.keys);
+          workgroupBarrier();
+          if (inRange) {
+            var scores : array<f32, ${TILE}>;
+            var tileMax = -3.0e38;
+            for (var j = 0; j < ${TILE}; j = j + 1) {
+              var s = -3.0e38;
+              if (first + j < uniforms.keys) {
+                s = 0.0;
+                for (var c = 0; c < ${d}; c = c + 1) {
+                  s = s + query[c] * keyTile[j][c];
+                }
+              }
+              scores[j] = s;
+              tileMax = max(tileMax, s);
+            }
+            let newMax = max(runningMax, tileMax);
+            let correction = exp(runningMax - newMax);
+            runningSum = runningSum * correction;
+            for (var c = 0; c < ${d}; c = c + 1) {
+              sum[c] = sum[c] * correction;
+            }
+            for (var j = 0; j < ${TILE}; j = j + 1) {
+              if (first + j < uniforms.keys) {
+                let p = exp(scores[j] - newMax);
+                runningSum = runningSum + p;
+                for (var c = 0; c < ${d}; c = c + 1) {
+                  sum[c] = sum[c] + p * valueTile[j][c];
+                }
+              }
+            }
+            runningMax = newMax;
+          }
+          workgroupBarrier();
+        }
+        if (inRange) {
+          let out = (batch * uniforms.queries + row) * ${d};
+          for (var c = 0; c < ${d}; c = c + 1) {
+            setOutputAtIndex(out + c, sum[c] / runningSum);
+          }
+          let outputs = uniforms.batches * uniforms.queries * ${d};
+          setOutputAtIndex(outputs + batch * uniforms.queries + row, runningMax + log(runningSum));
+        }
+      }
+    `,
+  };
+}
+
+/** delta [N, T] = the sum over D of dOut out (the forward's output), for each query row. */
+export function attentionDeltaProgram(sizes: AttentionSizes): WebGpuProgram {
+  const d = sizes.headSize;
+  return {
+    // Not `out`: tfjs declares a uniform `outShape` for the output.
+    variableNames: ['dOut', 'attended'],
+    outputShape: [sizes.n, sizes.queries],
+    shaderKey: `dalle2js_attention_delta_${d}`,
+    ...rowPrograms(sizes, sizes.queries),
+    getUserCode: () => `
+      fn main(index : i32) {
+        let batch = i32(workgroupId.y);
+        let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
+        if (row < uniforms.queries) {
+          let base = (batch * uniforms.queries + row) * ${d};
+          var total = 0.0;
+          for (var c = 0; c < ${d}; c = c + 1) {
+            total = total + dOut[base + c] * attended[base + c];
+          }
+          setOutputAtIndex(batch * uniforms.queries + row, total);
+        }
+      }
+    `,
+  };
+}
+
+/**
+ * dq, one thread per query row, the keys and values through shared memory: with the probabilities
+ * p = exp(q k scale - logsumexp) recomputed, dq = scale * sum over keys of p (dOut v - delta) k.
+ */
+export function attentionQueryGradProgram(sizes: AttentionSizes): WebGpuProgram {
+  const d = sizes.headSize;
+  return {
+    variableNames: ['dOut', 'q', 'k', 'v', 'logsumexp', 'delta'],
+    outputShape: [sizes.n, sizes.queries, d],
+    shaderKey: `dalle2js_attention_query_grad_${d}`,
+    ...rowPrograms(sizes, sizes.queries),
+    getUserCode: () => `
+      ${tileCode('keyTile', 'k', d)}
+      ${tileCode('valueTile', 'v', d)}
+      fn main(index : i32) {
+        let batch = i32(workgroupId.y);
+        let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
+        let inRange = row < uniforms.queries;
+        let base = (batch * uniforms.queries + row) * ${d};
+        var query : array<f32, ${d}>;
+        var gradOut : array<f32, ${d}>;
+        var grad : array<f32, ${d}>;
+        var lse = 0.0;
+        var rowDelta = 0.0;
+        if (inRange) {
+          for (var c = 0; c < ${d}; c = c + 1) {
+            query[c] = q[base + c] * uniforms.scale;
+            gradOut[c] = dOut[base + c];
+          }
+          lse = logsumexp[batch * uniforms.queries + row];
+          rowDelta = delta[batch * uniforms.queries + row];
+        }
+        let tiles = (uniforms.keys + ${TILE - 1}) / ${TILE};
+        for (var tile = 0; tile < tiles; tile = tile + 1) {
+          let first = tile * ${TILE};
+          stage_keyTile(batch, first, uniforms.keys);
+          stage_valueTile(batch, first, uniforms.keys);
+          workgroupBarrier();
+          if (inRange) {
+            for (var j = 0; j < ${TILE}; j = j + 1) {
+              if (first + j < uniforms.keys) {
+                var s = 0.0;
+                var dp = 0.0;
+                for (var c = 0; c < ${d}; c = c + 1) {
+                  s = s + query[c] * keyTile[j][c];
+                  dp = dp + gradOut[c] * valueTile[j][c];
+                }
+                let ds = exp(s - lse) * (dp - rowDelta);
+                for (var c = 0; c < ${d}; c = c + 1) {
+                  grad[c] = grad[c] + ds * keyTile[j][c];
+                }
+              }
+            }
+          }
+          workgroupBarrier();
+        }
+        if (inRange) {
+          for (var c = 0; c < ${d}; c = c + 1) {
+            setOutputAtIndex(base + c, grad[c] * uniforms.scale);
+          }
+        }
+      }
+    `,
+  };
+}
+
+/**
+ * dk and dv, one thread per key row, the queries, dOut, logsumexp and delta through shared memory:
+ * dv = sum over queries of p dOut, dk = scale * sum over queries of p (dOut v - delta) q. Output,
+ * flat: dk [N, S, D], then dv [N, S, D].
+ */
+export function attentionKeyValueGradProgram(sizes: AttentionSizes): WebGpuProgram {
+  const d = sizes.headSize;
+  return {
+    variableNames: ['dOut', 'q', 'k', 'v', 'logsumexp', 'delta'],
+    outputShape: [2 * sizes.n * sizes.keys * d],
+    shaderKey: `dalle2js_attention_key_value_grad_${d}`,
+    ...rowPrograms(sizes, sizes.keys),
+    getUserCode: () => `
+      ${tileCode('queryTile', 'q', d)}
+      ${tileCode('gradOutTile', 'dOut', d)}
+      var<workgroup> lseTile : array<f32, ${TILE}>;
+      var<workgroup> deltaTile : array<f32, ${TILE}>;
+      fn main(index : i32) {
+        let batch = i32(workgroupId.y);
+        let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
+        let inRange = row < uniforms.keys;
+        let base = (batch * uniforms.keys + row) * ${d};
+        var key : array<f32, ${d}>;
+        var value : array<f32, ${d}>;
+        var keyGrad : array<f32, ${d}>;
+        var valueGrad : array<f32, ${d}>;
+        if (inRange) {
+          for (var c = 0; c < ${d}; c = c + 1) {
+            key[c] = k[base + c] * uniforms.scale;
+            value[c] = v[base + c];
+          }
+        }
+        let tiles = (uniforms.queries + ${TILE - 1}) / ${TILE};
+        for (var tile = 0; tile < tiles; tile = tile + 1) {
+          let first = tile * ${TILE};
+          stage_queryTile(batch, first, uniforms.queries);
+          stage_gradOutTile(batch, first, uniforms.queries);
+          if (i32(localId.x) < ${TILE}) {
+            let i = first + i32(localId.x);
+            if (i < uniforms.queries) {
+              lseTile[localId.x] = logsumexp[batch * uniforms.queries + i];
+              deltaTile[localId.x] = delta[batch * uniforms.queries + i];
+            }
+          }
+          workgroupBarrier();
+          if (inRange) {
+            for (var i = 0; i < ${TILE}; i = i + 1) {
+              if (first + i < uniforms.queries) {
+                var s = 0.0;
+                var dp = 0.0;
+                for (var c = 0; c < ${d}; c = c + 1) {
+                  s = s + queryTile[i][c] * key[c];
+                  dp = dp + gradOutTile[i][c] * value[c];
+                }
+                let p = exp(s - lseTile[i]);
+                let ds = p * (dp - deltaTile[i]);
+                for (var c = 0; c < ${d}; c = c + 1) {
+                  valueGrad[c] = valueGrad[c] + p * gradOutTile[i][c];
+                  keyGrad[c] = keyGrad[c] + ds * queryTile[i][c];
+                }
+              }
+            }
+          }
+          workgroupBarrier();
+        }
+        if (inRange) {
+          let half = uniforms.batches * uniforms.keys * ${d};
+          for (var c = 0; c < ${d}; c = c + 1) {
+            setOutputAtIndex(base + c, keyGrad[c] * uniforms.scale);
+            setOutputAtIndex(half + base + c, valueGrad[c]);
+          }
+        }
+      }
+    `,
+  };
+}

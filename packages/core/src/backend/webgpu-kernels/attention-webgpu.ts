@@ -1,0 +1,99 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, type AttentionAttrs } from '../attention-contract.js';
+import {
+  type AttentionSizes,
+  attentionDeltaProgram,
+  attentionForwardProgram,
+  attentionKeyValueGradProgram,
+  attentionQueryGradProgram,
+} from './attention-programs.js';
+import { type ProgramUniform, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
+
+/**
+ * Scaled dot-product attention as WGSL programs for tfjs-backend-webgpu (see attention-programs.ts):
+ * one pass forward that never stores the T x S scores, and a backward of three passes that
+ * recompute them. `MultiheadAttention` uses them where no mask is asked for and the head size is
+ * at most MAX_ATTENTION_HEAD_SIZE. Safe to call again.
+ */
+export function registerAttentionOnWebGpu(): void {
+  if (tf.getKernel(ATTENTION_KERNEL, 'webgpu')) return;
+  tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: 'webgpu', kernelFunc: attentionForward });
+  tf.registerKernel({
+    kernelName: ATTENTION_GRAD_KERNEL,
+    backendName: 'webgpu',
+    kernelFunc: attentionBackward,
+  });
+}
+
+function attentionForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const gpu = backend as WebGpuBackend;
+  const { q, k, v } = inputs as Record<string, tf.TensorInfo>;
+  const sizes = attentionSizes(q!, k!);
+  const { scale } = attrs as unknown as AttentionAttrs;
+  const both = gpu.runWebGPUProgram(
+    attentionForwardProgram(sizes),
+    [q!, k!, v!],
+    'float32',
+    uniforms(sizes, scale),
+  );
+  try {
+    const outSize = sizes.n * sizes.queries * sizes.headSize;
+    return [
+      flatPart(gpu, both, 0, outSize, q!.shape),
+      flatPart(gpu, both, outSize, sizes.n * sizes.queries, [sizes.n, sizes.queries]),
+    ];
+  } finally {
+    gpu.disposeData(both.dataId);
+  }
+}
+
+function attentionBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+  const gpu = backend as WebGpuBackend;
+  const { dOut, q, k, v, out, logsumexp } = inputs as Record<string, tf.TensorInfo>;
+  const sizes = attentionSizes(q!, k!);
+  const values = uniforms(sizes, (attrs as unknown as AttentionAttrs).scale);
+  const delta = gpu.runWebGPUProgram(attentionDeltaProgram(sizes), [dOut!, out!], 'float32', values);
+  try {
+    const gradInputs = [dOut!, q!, k!, v!, logsumexp!, delta];
+    const dq = gpu.runWebGPUProgram(attentionQueryGradProgram(sizes), gradInputs, 'float32', values);
+    const keyValue = gpu.runWebGPUProgram(attentionKeyValueGradProgram(sizes), gradInputs, 'float32', values);
+    try {
+      const half = sizes.n * sizes.keys * sizes.headSize;
+      return [dq, flatPart(gpu, keyValue, 0, half, k!.shape), flatPart(gpu, keyValue, half, half, v!.shape)];
+    } finally {
+      gpu.disposeData(keyValue.dataId);
+    }
+  } finally {
+    gpu.disposeData(delta.dataId);
+  }
+}
+
+function attentionSizes(q: tf.TensorInfo, k: tf.TensorInfo): AttentionSizes {
+  const [n, queries, headSize] = q.shape as [number, number, number];
+  return { n, queries, keys: k.shape[1] as number, headSize };
+}
+
+function uniforms({ n, queries, keys }: AttentionSizes, scale: number): ProgramUniform[] {
+  return [
+    { type: 'int32', data: [n] },
+    { type: 'int32', data: [queries] },
+    { type: 'int32', data: [keys] },
+    { type: 'float32', data: [scale] },
+  ];
+}
+
+/** `size` elements of a flat tensor from `begin`, as a tensor of `shape`. */
+function flatPart(
+  gpu: WebGpuBackend,
+  flat: tf.TensorInfo,
+  begin: number,
+  size: number,
+  shape: number[],
+): tf.TensorInfo {
+  const piece = runWebGpuKernel(tf.Slice, gpu, { x: flat }, { begin: [begin], size: [size] });
+  try {
+    return runWebGpuKernel(tf.Reshape, gpu, { x: piece }, { shape });
+  } finally {
+    gpu.disposeData(piece.dataId);
+  }
+}
