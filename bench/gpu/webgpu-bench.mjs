@@ -5,11 +5,12 @@
 // bash .gpu/run.sh [options], or locally: see bench/gpu/README.md. Options:
 //   --backend webgpu|cpu   (cpu: a local smoke run)     --preset seed|small   --batch 8   --size 64
 //   --reps 3   --sample-steps 50   --guidance 3   --out FILE
-//   --only fwd,fwdbwd,train,memory,sample,fwdbwd-tfjs-kernels,generate (fwdbwd-tfjs-kernels: fwdbwd with
-//   setWebGpuKernelsEnabled(false), tfjs' own kernels instead of ours, for the ratio)
+//   --only fwd,fwdbwd,train,memory,sample,fwdbwd-tfjs-kernels,fwdbwd-all-kernels,generate
+//   (fwdbwd-tfjs-kernels: fwdbwd on tfjs' own kernels, setWebGpuKernels('none'), the baseline of ours;
+//   fwdbwd-all-kernels: with fused attention too, setWebGpuKernels('all'), off by default until measured)
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AdamW, selectBackend, setWebGpuKernelsEnabled, TorchGenerator, trainStep } from '@dalle2js/core';
+import { AdamW, selectBackend, setWebGpuKernels, TorchGenerator, trainStep } from '@dalle2js/core';
 import { Dalle2, Decoder } from '@dalle2js/dalle2';
 import { DDIMScheduler, sample } from '@dalle2js/diffusion';
 import { DiffusionPrior, priorPreset } from '@dalle2js/prior';
@@ -19,7 +20,16 @@ import { PROMPTS, seedCLIP } from '../src/bench-models.ts';
 import { countUNetFlops } from '../src/count-unet-flops.ts';
 import { webgpuAdapterInfo } from '../src/webgpu-adapter.ts';
 
-const MEASUREMENTS = ['fwd', 'fwdbwd', 'train', 'memory', 'sample', 'fwdbwd-tfjs-kernels', 'generate'];
+const MEASUREMENTS = [
+  'fwd',
+  'fwdbwd',
+  'train',
+  'memory',
+  'sample',
+  'fwdbwd-tfjs-kernels',
+  'fwdbwd-all-kernels',
+  'generate',
+];
 const PROMPT = PROMPTS[0];
 const forwardFlops = (config, b, s) => countUNetFlops(config, b, s).forward;
 
@@ -160,15 +170,18 @@ async function unetMeasurements(config, report, save) {
       cond.dispose();
       save();
     }
-    if (only.has('fwdbwd-tfjs-kernels')) {
-      // The same step on tfjs-backend-webgpu's own kernels and plain ops: the baseline of ours.
-      setWebGpuKernelsEnabled(false);
+    // The same step on tfjs-backend-webgpu's own kernels (the baseline of ours), and with all of
+    // ours, fused attention included.
+    for (const [key, choice, suffix] of [
+      ['fwdbwd-tfjs-kernels', 'none', 'tfjs kernels'],
+      ['fwdbwd-all-kernels', 'all', 'all our kernels'],
+    ]) {
+      if (!only.has(key)) continue;
+      setWebGpuKernels(choice);
       try {
-        report.measurements.push(
-          await measure(`${label} forward+backward, tfjs kernels`, gradients, 3 * fwd),
-        );
+        report.measurements.push(await measure(`${label} forward+backward, ${suffix}`, gradients, 3 * fwd));
       } finally {
-        setWebGpuKernelsEnabled(true);
+        setWebGpuKernels('default');
       }
       save();
     }

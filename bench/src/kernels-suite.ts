@@ -1,4 +1,10 @@
-import { GroupNorm, setWasmSimdKernelsEnabled, setWebGpuKernelsEnabled } from '@dalle2js/core';
+import {
+  GroupNorm,
+  MultiheadAttention,
+  setWasmSimdKernelsEnabled,
+  setWebGpuKernels,
+  TorchGenerator,
+} from '@dalle2js/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { BenchBackend, MeasurementSpec, Prepared, Suite } from './suite.js';
 
@@ -10,6 +16,12 @@ const CONV_FLOPS = 2 * CONV_INPUT[0] * CONV_INPUT[1] * CONV_INPUT[2] * 9 * CONV_
 /** A GroupNorm at the first level of a U-Net: [8, 64, 64, 128], 32 groups. */
 const NORM_INPUT = [8, 64, 64, 128] as const;
 
+/** Self-attention at a seed U-Net's 16 x 16 level: 256 tokens of 512 channels, 8 heads, batch 8. */
+const ATTENTION = { batch: 8, tokens: 256, channels: 512, heads: 8 } as const;
+const ATTENTION_FLOPS =
+  ATTENTION.batch *
+  (4 * 2 * ATTENTION.tokens * ATTENTION.channels ** 2 + 2 * 2 * ATTENTION.tokens ** 2 * ATTENTION.channels);
+
 /** Where each measurement's switch sits: our kernels on, or the backend's own. */
 interface Variant {
   label: string;
@@ -19,13 +31,13 @@ interface Variant {
 }
 
 const RESET = () => {
-  setWebGpuKernelsEnabled(true);
+  setWebGpuKernels('default');
   setWasmSimdKernelsEnabled(true);
 };
 
 const WEBGPU_VARIANTS: Variant[] = [
-  { label: 'tfjs-backend-webgpu kernels', backends: ['webgpu'], set: () => setWebGpuKernelsEnabled(false) },
-  { label: 'our webgpu kernels', backends: ['webgpu'], set: () => setWebGpuKernelsEnabled(true) },
+  { label: 'tfjs-backend-webgpu kernels', backends: ['webgpu'], set: () => setWebGpuKernels('none') },
+  { label: 'our webgpu kernels', backends: ['webgpu'], set: () => setWebGpuKernels('all') },
 ];
 
 const WASM_VARIANTS: Variant[] = [
@@ -75,6 +87,23 @@ function normPrepare(variant: Variant): Prepared {
   };
 }
 
+function attentionPrepare(variant: Variant): Prepared {
+  variant.set();
+  const { batch, tokens, channels, heads } = ATTENTION;
+  const attention = new MultiheadAttention(channels, heads, { rng: new TorchGenerator(6) });
+  const x = tf.tidy(() => tf.variable(tf.randomNormal([batch, tokens, channels], 0, 1, 'float32', 7)));
+  const r = tf.randomNormal([batch, tokens, channels], 0, 1, 'float32', 8);
+  const loss = () => tf.sum(tf.mul(attention.apply(x), r)) as tf.Scalar;
+  return {
+    step: gradientStep(loss, [x, ...attention.trainableVariables()]),
+    dispose: () => {
+      tf.dispose([x, r]);
+      attention.dispose();
+      RESET();
+    },
+  };
+}
+
 function measurements(variants: Variant[], reps: MeasurementSpec['reps']): MeasurementSpec[] {
   return variants.flatMap((variant) => [
     {
@@ -93,18 +122,27 @@ function measurements(variants: Variant[], reps: MeasurementSpec['reps']): Measu
       reps,
       prepare: () => normPrepare(variant),
     },
+    {
+      name: `self-attention ${ATTENTION.heads} heads [${ATTENTION.batch},${ATTENTION.tokens},${ATTENTION.channels}], forward+backward, ${variant.label}`,
+      backends: variant.backends,
+      batch: ATTENTION.batch,
+      reps,
+      flops: 3 * ATTENTION_FLOPS,
+      note: 'FLOPs: the q, k, v and out projections and the two score products, backward 2x forward',
+      prepare: () => attentionPrepare(variant),
+    },
   ]);
 }
 
 /**
  * Our kernels against the backend's own, side by side in one process: on webgpu the implicit-GEMM
- * conv2d filter gradient and the GroupNorm programs (`setWebGpuKernelsEnabled`), on wasm the SIMD
+ * conv2d filter gradient, the GroupNorm programs and fused attention (`setWebGpuKernels`: all of them against none), on wasm the SIMD
  * memory kernels (`setWasmSimdKernelsEnabled`). A measurement's name says which ran.
  */
 export const kernelsSuite: Suite = {
   name: 'kernels',
   description:
-    "our webgpu and wasm kernels against the backends' own: a 3x3 conv's forward+backward and a GroupNorm's, [8, 64, 64, 128]",
+    "our webgpu and wasm kernels against the backends' own: forward+backward of a 3x3 conv and a GroupNorm on [8, 64, 64, 128], and of self-attention on [8, 256, 512]",
   measurements: [
     ...measurements(WASM_VARIANTS, { wasm: 3 }),
     ...measurements(WEBGPU_VARIANTS, { wasm: 3, webgpu: 3 }),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { selectBackend, setWebGpuKernelsEnabled } from '../src/backend/index.js';
+import { selectBackend, setWebGpuKernels } from '../src/backend/index.js';
 import { splitSizes } from '../src/backend/webgpu-kernels/conv2d-filter-grad-webgpu.js';
 import { fusedAttentionAvailable } from '../src/layers/fused-attention.js';
 import { Conv2d, GroupNorm, MultiheadAttention } from '../src/layers/index.js';
@@ -136,11 +136,11 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
   });
 
   describe.each([
-    ['our kernels (implicit-GEMM filter gradient, GroupNorm programs)', true],
+    ['all our kernels (implicit-GEMM filter gradient, GroupNorm programs, fused attention)', true],
     ['tfjs-backend-webgpu kernels and plain ops', false],
   ] as const)('with %s', (_path, ours) => {
-    beforeEach(() => setWebGpuKernelsEnabled(ours));
-    afterEach(() => setWebGpuKernelsEnabled(true));
+    beforeEach(() => setWebGpuKernels(ours ? 'all' : 'none'));
+    afterEach(() => setWebGpuKernels('default'));
 
     test.each([
       {

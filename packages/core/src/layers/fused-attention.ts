@@ -8,7 +8,7 @@ import { ownKernelEnabled } from '../backend/webgpu-kernels/webgpu-kernels-switc
 
 /** Whether attention with heads of `headSize` can run through the active backend's fused kernels. */
 export function fusedAttentionAvailable(headSize: number): boolean {
-  return headSize <= MAX_ATTENTION_HEAD_SIZE && ownKernelEnabled(ATTENTION_KERNEL);
+  return headSize <= MAX_ATTENTION_HEAD_SIZE && ownKernelEnabled(ATTENTION_KERNEL, 'attention');
 }
 
 /**

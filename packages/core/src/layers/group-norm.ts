@@ -35,7 +35,7 @@ export class GroupNorm extends Module {
   apply(x: tf.Tensor): tf.Tensor {
     assertRank('GroupNorm', x, 4, `[B, H, W, ${this.numChannels}]`);
     assertLastDim('GroupNorm', x, this.numChannels, 'channels');
-    return (ownKernelEnabled(GROUP_NORM_KERNEL) ? fusedGroupNorm : groupNorm)(
+    return (ownKernelEnabled(GROUP_NORM_KERNEL, 'groupNorm') ? fusedGroupNorm : groupNorm)(
       x,
       this.weight,
       this.bias,

@@ -7,7 +7,7 @@ import {
   TILE,
   TILE_PIXELS,
 } from './conv2d-filter-grad-program.js';
-import { webGpuKernelsEnabled } from './webgpu-kernels-switch.js';
+import { webGpuKernelEnabled } from './webgpu-kernels-switch.js';
 import { intUniforms, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
 
 /** Workgroups that keep a large GPU busy; small filters split their pixel sum to reach it. */
@@ -26,12 +26,12 @@ interface FilterGradAttrs {
 /**
  * Replaces tfjs-backend-webgpu's Conv2DBackpropFilter (one thread per filter entry, each summing
  * over every output pixel) with an implicit-GEMM kernel (see `filterGradProgram`) for NHWC; NCHW,
- * and every call while `setWebGpuKernelsEnabled(false)`, stays with the original. Does nothing until tfjs-backend-webgpu has registered its kernels.
+ * and every call while `setWebGpuKernels({ conv2dFilterGrad: false })`, stays with the original. Does nothing until tfjs-backend-webgpu has registered its kernels.
  */
 export function overrideConv2dFilterGradOnWebGpu(): void {
   overrideKernel('webgpu', tf.Conv2DBackpropFilter, (original) => (args) => {
     const attrs = args.attrs as unknown as FilterGradAttrs;
-    if (attrs.dataFormat === 'NCHW' || !webGpuKernelsEnabled()) return original(args);
+    if (attrs.dataFormat === 'NCHW' || !webGpuKernelEnabled('conv2dFilterGrad')) return original(args);
     return conv2dFilterGrad(
       args.backend as WebGpuBackend,
       args.inputs as Record<string, tf.TensorInfo>,
