@@ -244,6 +244,7 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
       await selectBackend('webgpu');
       expect(fusedAttentionAvailable(dim / heads)).toBe(ours);
       expect(fusedAttentionAvailable(256)).toBe(false);
+      expect(fusedAttentionAvailable(30)).toBe(false);
       await selectBackend('cpu');
       const attention = new MultiheadAttention(dim, heads, {
         ...(kvDim === null ? {} : { kvDim }),

@@ -13,3 +13,8 @@ export interface AttentionAttrs {
 
 /** The largest head size the kernels take (the webgpu programs stage two tiles in 16 KiB). */
 export const MAX_ATTENTION_HEAD_SIZE = 128;
+
+/** Whether the kernels take heads of `headSize`: a multiple of 4 (they read vec4s), at most the maximum. */
+export function attentionHeadSizeSupported(headSize: number): boolean {
+  return headSize % 4 === 0 && headSize <= MAX_ATTENTION_HEAD_SIZE;
+}

@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   ATTENTION_GRAD_KERNEL,
   ATTENTION_KERNEL,
-  MAX_ATTENTION_HEAD_SIZE,
+  attentionHeadSizeSupported,
 } from '../backend/attention-contract.js';
 import { ownKernelEnabled } from '../backend/webgpu-kernels/webgpu-kernels-switch.js';
 
 /** Whether attention with heads of `headSize` can run through the active backend's fused kernels. */
 export function fusedAttentionAvailable(headSize: number): boolean {
-  return headSize <= MAX_ATTENTION_HEAD_SIZE && ownKernelEnabled(ATTENTION_KERNEL, 'attention');
+  return attentionHeadSizeSupported(headSize) && ownKernelEnabled(ATTENTION_KERNEL, 'attention');
 }
 
 /**

@@ -16,21 +16,22 @@ export interface AttentionSizes {
 export const ATTENTION_UNIFORMS = 'batches : i32, queries : i32, keys : i32, scale : f32,';
 
 /**
- * Code shared by the programs: `stage` copies TILE rows of a [N, rows, D] input, from `first`, into
- * a shared tile (zeros past the end), every thread of the workgroup a part.
+ * Code shared by the programs: `stage` copies TILE rows of a [N, rows, D] input (read as vec4s),
+ * from `first`, into a shared tile (zeros past the end), every thread of the workgroup a part.
  */
 function tileCode(name: string, input: string, d: number): string {
+  const d4 = d / 4;
   return `
-    var<workgroup> ${name} : array<array<f32, ${d}>, ${TILE}>;
+    var<workgroup> ${name} : array<array<vec4<f32>, ${d4}>, ${TILE}>;
     fn stage_${name}(batch : i32, first : i32, rows : i32) {
-      for (var e = i32(localId.x); e < ${TILE * d}; e = e + ${ROWS_PER_WORKGROUP}) {
-        let r = e / ${d};
-        let c = e % ${d};
+      for (var e = i32(localId.x); e < ${TILE * d4}; e = e + ${ROWS_PER_WORKGROUP}) {
+        let r = e / ${d4};
+        let c = e % ${d4};
         let row = first + r;
         if (row < rows) {
-          ${name}[r][c] = ${input}[(batch * rows + row) * ${d} + c];
+          ${name}[r][c] = ${input}[(batch * rows + row) * ${d4} + c];
         } else {
-          ${name}[r][c] = 0.0;
+          ${name}[r][c] = vec4<f32>(0.0);
         }
       }
     }
@@ -49,12 +50,14 @@ function rowPrograms(sizes: AttentionSizes, rows: number) {
 /**
  * Forward, one thread per query row: the keys and values pass through shared memory a tile at a
  * time, with the softmax kept online (running maximum and sum), so the T x S scores are never
- * stored. Output, flat: out [N, T, D], then logsumexp [N, T].
+ * stored. Rows are read and kept as vec4s. Output, flat: out [N, T, D], then logsumexp [N, T].
  */
 export function attentionForwardProgram(sizes: AttentionSizes): WebGpuProgram {
   const d = sizes.headSize;
+  const d4 = d / 4;
   return {
     variableNames: ['q', 'k', 'v'],
+    variableComponents: [4, 4, 4],
     outputShape: [sizes.n * sizes.queries * (d + 1)],
     shaderKey: `dalle2js_attention_forward_${d}`,
     ...rowPrograms(sizes, sizes.queries),
@@ -65,11 +68,11 @@ export function attentionForwardProgram(sizes: AttentionSizes): WebGpuProgram {
         let batch = i32(workgroupId.y);
         let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
         let inRange = row < uniforms.queries;
-        var query : array<f32, ${d}>;
-        var sum : array<f32, ${d}>;
+        var query : array<vec4<f32>, ${d4}>;
+        var sum : array<vec4<f32>, ${d4}>;
         if (inRange) {
-          for (var c = 0; c < ${d}; c = c + 1) {
-            query[c] = q[(batch * uniforms.queries + row) * ${d} + c] * uniforms.scale;
+          for (var c = 0; c < ${d4}; c = c + 1) {
+            query[c] = q[(batch * uniforms.queries + row) * ${d4} + c] * uniforms.scale;
           }
         }
         var runningMax = -3.0e38;
@@ -86,10 +89,11 @@ export function attentionForwardProgram(sizes: AttentionSizes): WebGpuProgram {
             for (var j = 0; j < ${TILE}; j = j + 1) {
               var s = -3.0e38;
               if (first + j < uniforms.keys) {
-                s = 0.0;
-                for (var c = 0; c < ${d}; c = c + 1) {
-                  s = s + query[c] * keyTile[j][c];
+                var dotSum = vec4<f32>(0.0);
+                for (var c = 0; c < ${d4}; c = c + 1) {
+                  dotSum = dotSum + query[c] * keyTile[j][c];
                 }
+                s = dotSum.x + dotSum.y + dotSum.z + dotSum.w;
               }
               scores[j] = s;
               tileMax = max(tileMax, s);
@@ -97,14 +101,14 @@ export function attentionForwardProgram(sizes: AttentionSizes): WebGpuProgram {
             let newMax = max(runningMax, tileMax);
             let correction = exp(runningMax - newMax);
             runningSum = runningSum * correction;
-            for (var c = 0; c < ${d}; c = c + 1) {
+            for (var c = 0; c < ${d4}; c = c + 1) {
               sum[c] = sum[c] * correction;
             }
             for (var j = 0; j < ${TILE}; j = j + 1) {
               if (first + j < uniforms.keys) {
                 let p = exp(scores[j] - newMax);
                 runningSum = runningSum + p;
-                for (var c = 0; c < ${d}; c = c + 1) {
+                for (var c = 0; c < ${d4}; c = c + 1) {
                   sum[c] = sum[c] + p * valueTile[j][c];
                 }
               }
@@ -115,8 +119,12 @@ export function attentionForwardProgram(sizes: AttentionSizes): WebGpuProgram {
         }
         if (inRange) {
           let out = (batch * uniforms.queries + row) * ${d};
-          for (var c = 0; c < ${d}; c = c + 1) {
-            setOutputAtIndex(out + c, sum[c] / runningSum);
+          for (var c = 0; c < ${d4}; c = c + 1) {
+            let value = sum[c] / runningSum;
+            setOutputAtIndex(out + 4 * c, value.x);
+            setOutputAtIndex(out + 4 * c + 1, value.y);
+            setOutputAtIndex(out + 4 * c + 2, value.z);
+            setOutputAtIndex(out + 4 * c + 3, value.w);
           }
           let outputs = uniforms.batches * uniforms.queries * ${d};
           setOutputAtIndex(outputs + batch * uniforms.queries + row, runningMax + log(runningSum));
@@ -126,12 +134,18 @@ export function attentionForwardProgram(sizes: AttentionSizes): WebGpuProgram {
   };
 }
 
-/** delta [N, T] = the sum over D of dOut out (the forward's output), for each query row. */
+/**
+ * delta [N, T] = the sum over D of dOut out (the forward's output), for each query row, summed in
+ * the same lane order as the dq and dk programs sum dOut v, so that they agree exactly where out = v
+ * (a single key).
+ */
 export function attentionDeltaProgram(sizes: AttentionSizes): WebGpuProgram {
   const d = sizes.headSize;
+  const d4 = d / 4;
   return {
     // Not `out`: tfjs declares a uniform `outShape` for the output.
     variableNames: ['dOut', 'attended'],
+    variableComponents: [4, 4],
     outputShape: [sizes.n, sizes.queries],
     shaderKey: `dalle2js_attention_delta_${d}`,
     ...rowPrograms(sizes, sizes.queries),
@@ -140,17 +154,34 @@ export function attentionDeltaProgram(sizes: AttentionSizes): WebGpuProgram {
         let batch = i32(workgroupId.y);
         let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
         if (row < uniforms.queries) {
-          let base = (batch * uniforms.queries + row) * ${d};
-          var total = 0.0;
-          for (var c = 0; c < ${d}; c = c + 1) {
+          let base = (batch * uniforms.queries + row) * ${d4};
+          var total = vec4<f32>(0.0);
+          for (var c = 0; c < ${d4}; c = c + 1) {
             total = total + dOut[base + c] * attended[base + c];
           }
-          setOutputAtIndex(batch * uniforms.queries + row, total);
+          setOutputAtIndex(batch * uniforms.queries + row, total.x + total.y + total.z + total.w);
         }
       }
     `,
   };
 }
+
+/** The four lanes of a vec4 written to consecutive output elements from `at`. */
+const WRITE_VEC4 = `
+  fn writeVec4(at : i32, value : vec4<f32>) {
+    setOutputAtIndex(at, value.x);
+    setOutputAtIndex(at + 1, value.y);
+    setOutputAtIndex(at + 2, value.z);
+    setOutputAtIndex(at + 3, value.w);
+  }
+`;
+
+/** The lanes of a vec4 added up. */
+const LANE_SUM = `
+  fn laneSum(value : vec4<f32>) -> f32 {
+    return value.x + value.y + value.z + value.w;
+  }
+`;
 
 /**
  * dq, one thread per query row, the keys and values through shared memory: with the probabilities
@@ -158,26 +189,30 @@ export function attentionDeltaProgram(sizes: AttentionSizes): WebGpuProgram {
  */
 export function attentionQueryGradProgram(sizes: AttentionSizes): WebGpuProgram {
   const d = sizes.headSize;
+  const d4 = d / 4;
   return {
     variableNames: ['dOut', 'q', 'k', 'v', 'logsumexp', 'delta'],
+    variableComponents: [4, 4, 4, 4, 1, 1],
     outputShape: [sizes.n, sizes.queries, d],
     shaderKey: `dalle2js_attention_query_grad_${d}`,
     ...rowPrograms(sizes, sizes.queries),
     getUserCode: () => `
       ${tileCode('keyTile', 'k', d)}
       ${tileCode('valueTile', 'v', d)}
+      ${WRITE_VEC4}
+      ${LANE_SUM}
       fn main(index : i32) {
         let batch = i32(workgroupId.y);
         let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
         let inRange = row < uniforms.queries;
-        let base = (batch * uniforms.queries + row) * ${d};
-        var query : array<f32, ${d}>;
-        var gradOut : array<f32, ${d}>;
-        var grad : array<f32, ${d}>;
+        let base = (batch * uniforms.queries + row) * ${d4};
+        var query : array<vec4<f32>, ${d4}>;
+        var gradOut : array<vec4<f32>, ${d4}>;
+        var grad : array<vec4<f32>, ${d4}>;
         var lse = 0.0;
         var rowDelta = 0.0;
         if (inRange) {
-          for (var c = 0; c < ${d}; c = c + 1) {
+          for (var c = 0; c < ${d4}; c = c + 1) {
             query[c] = q[base + c] * uniforms.scale;
             gradOut[c] = dOut[base + c];
           }
@@ -193,14 +228,14 @@ export function attentionQueryGradProgram(sizes: AttentionSizes): WebGpuProgram 
           if (inRange) {
             for (var j = 0; j < ${TILE}; j = j + 1) {
               if (first + j < uniforms.keys) {
-                var s = 0.0;
-                var dp = 0.0;
-                for (var c = 0; c < ${d}; c = c + 1) {
+                var s = vec4<f32>(0.0);
+                var dp = vec4<f32>(0.0);
+                for (var c = 0; c < ${d4}; c = c + 1) {
                   s = s + query[c] * keyTile[j][c];
                   dp = dp + gradOut[c] * valueTile[j][c];
                 }
-                let ds = exp(s - lse) * (dp - rowDelta);
-                for (var c = 0; c < ${d}; c = c + 1) {
+                let ds = exp(laneSum(s) - lse) * (laneSum(dp) - rowDelta);
+                for (var c = 0; c < ${d4}; c = c + 1) {
                   grad[c] = grad[c] + ds * keyTile[j][c];
                 }
               }
@@ -209,8 +244,8 @@ export function attentionQueryGradProgram(sizes: AttentionSizes): WebGpuProgram 
           workgroupBarrier();
         }
         if (inRange) {
-          for (var c = 0; c < ${d}; c = c + 1) {
-            setOutputAtIndex(base + c, grad[c] * uniforms.scale);
+          for (var c = 0; c < ${d4}; c = c + 1) {
+            writeVec4(4 * (base + c), grad[c] * uniforms.scale);
           }
         }
       }
@@ -225,27 +260,31 @@ export function attentionQueryGradProgram(sizes: AttentionSizes): WebGpuProgram 
  */
 export function attentionKeyValueGradProgram(sizes: AttentionSizes): WebGpuProgram {
   const d = sizes.headSize;
+  const d4 = d / 4;
   return {
     variableNames: ['dOut', 'q', 'k', 'v', 'logsumexp', 'delta'],
+    variableComponents: [4, 4, 4, 4, 1, 1],
     outputShape: [2 * sizes.n * sizes.keys * d],
     shaderKey: `dalle2js_attention_key_value_grad_${d}`,
     ...rowPrograms(sizes, sizes.keys),
     getUserCode: () => `
       ${tileCode('queryTile', 'q', d)}
       ${tileCode('gradOutTile', 'dOut', d)}
+      ${WRITE_VEC4}
+      ${LANE_SUM}
       var<workgroup> lseTile : array<f32, ${TILE}>;
       var<workgroup> deltaTile : array<f32, ${TILE}>;
       fn main(index : i32) {
         let batch = i32(workgroupId.y);
         let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
         let inRange = row < uniforms.keys;
-        let base = (batch * uniforms.keys + row) * ${d};
-        var key : array<f32, ${d}>;
-        var value : array<f32, ${d}>;
-        var keyGrad : array<f32, ${d}>;
-        var valueGrad : array<f32, ${d}>;
+        let base = (batch * uniforms.keys + row) * ${d4};
+        var key : array<vec4<f32>, ${d4}>;
+        var value : array<vec4<f32>, ${d4}>;
+        var keyGrad : array<vec4<f32>, ${d4}>;
+        var valueGrad : array<vec4<f32>, ${d4}>;
         if (inRange) {
-          for (var c = 0; c < ${d}; c = c + 1) {
+          for (var c = 0; c < ${d4}; c = c + 1) {
             key[c] = k[base + c] * uniforms.scale;
             value[c] = v[base + c];
           }
@@ -266,15 +305,15 @@ export function attentionKeyValueGradProgram(sizes: AttentionSizes): WebGpuProgr
           if (inRange) {
             for (var i = 0; i < ${TILE}; i = i + 1) {
               if (first + i < uniforms.queries) {
-                var s = 0.0;
-                var dp = 0.0;
-                for (var c = 0; c < ${d}; c = c + 1) {
+                var s = vec4<f32>(0.0);
+                var dp = vec4<f32>(0.0);
+                for (var c = 0; c < ${d4}; c = c + 1) {
                   s = s + queryTile[i][c] * key[c];
                   dp = dp + gradOutTile[i][c] * value[c];
                 }
-                let p = exp(s - lseTile[i]);
-                let ds = p * (dp - deltaTile[i]);
-                for (var c = 0; c < ${d}; c = c + 1) {
+                let p = exp(laneSum(s) - lseTile[i]);
+                let ds = p * (laneSum(dp) - deltaTile[i]);
+                for (var c = 0; c < ${d4}; c = c + 1) {
                   valueGrad[c] = valueGrad[c] + p * gradOutTile[i][c];
                   keyGrad[c] = keyGrad[c] + ds * queryTile[i][c];
                 }
@@ -285,9 +324,9 @@ export function attentionKeyValueGradProgram(sizes: AttentionSizes): WebGpuProgr
         }
         if (inRange) {
           let half = uniforms.batches * uniforms.keys * ${d};
-          for (var c = 0; c < ${d}; c = c + 1) {
-            setOutputAtIndex(base + c, keyGrad[c] * uniforms.scale);
-            setOutputAtIndex(half + base + c, valueGrad[c]);
+          for (var c = 0; c < ${d4}; c = c + 1) {
+            writeVec4(4 * (base + c), keyGrad[c] * uniforms.scale);
+            writeVec4(half + 4 * (base + c), valueGrad[c]);
           }
         }
       }

@@ -15,6 +15,8 @@ export interface WebGpuProgram {
   dispatch: [number, number, number];
   workgroupSize: [number, number, number];
   size?: boolean;
+  /** Per input, 4 to read it as an array of vec4s; default 1. */
+  variableComponents?: number[];
   uniforms?: string;
   getUserCode(): string;
 }
