@@ -19,3 +19,14 @@ export function overrideKernel(
   tf.unregisterKernel(kernelName, backendName);
   tf.registerKernel(config);
 }
+
+/**
+ * Registers kernels of our own, by name, for `backendName`; does nothing when the first is already
+ * there, so that it can run again.
+ */
+export function registerOwnKernels(backendName: string, kernels: Record<string, tf.KernelFunc>): void {
+  const names = Object.keys(kernels);
+  if (names.length === 0 || tf.getKernel(names[0]!, backendName)) return;
+  for (const kernelName of names)
+    tf.registerKernel({ kernelName, backendName, kernelFunc: kernels[kernelName]! });
+}

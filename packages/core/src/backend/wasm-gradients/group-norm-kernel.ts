@@ -1,5 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, type GroupNormAttrs } from '../group-norm-contract.js';
+import { registerOwnKernels } from '../override-kernel.js';
 import { channelPasses } from './channel-passes.js';
 import type { WasmBackend } from './override-kernel-on-wasm.js';
 
@@ -14,12 +15,9 @@ type Float = Float32Array;
  * keep the plain ops.
  */
 export function registerGroupNormOnWasm(): void {
-  if (tf.getKernel(GROUP_NORM_KERNEL, 'wasm')) return;
-  tf.registerKernel({ kernelName: GROUP_NORM_KERNEL, backendName: 'wasm', kernelFunc: groupNormForward });
-  tf.registerKernel({
-    kernelName: GROUP_NORM_GRAD_KERNEL,
-    backendName: 'wasm',
-    kernelFunc: groupNormBackward,
+  registerOwnKernels('wasm', {
+    [GROUP_NORM_KERNEL]: groupNormForward,
+    [GROUP_NORM_GRAD_KERNEL]: groupNormBackward,
   });
 }
 

@@ -2,6 +2,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { type SimdKernels, simdKernels } from '../wasm-simd/simd-kernels.js';
 import { overrideKernelOnWasm, type WasmBackend } from './override-kernel-on-wasm.js';
 
+type HeapArray = Float32Array | Int32Array | Uint8Array;
+/** [count, rows, cols]: `count` matrices of `rows` x `cols`, one after another. */
+type Matrices = [number, number, number];
+
 /** Below this many elements wasm's own transpose is as fast. */
 const MIN_SIZE = 1 << 16;
 /** Rows and columns per block: 8 x 8 floats stay in cache even at power-of-two strides. */
@@ -35,8 +39,12 @@ export function overrideTransposeOnWasm(): void {
     // Views only after makeOutput, which may grow (and so move) the heap.
     const [from, to] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out)];
     const kernels = simdKernels(backend);
-    if (kernels && from.BYTES_PER_ELEMENT === 4) transposeOnHeap(kernels, from, to, ...matrices);
-    else transposeMatrices(from, to, ...matrices);
+    const [, rows, cols] = matrices;
+    if (kernels && from.BYTES_PER_ELEMENT === 4 && rows % 4 === 0 && cols % 4 === 0) {
+      transposeOnHeap(kernels, from, to, matrices);
+    } else {
+      transposeMatrices(from, to, matrices);
+    }
     return out;
   });
 }
@@ -45,7 +53,7 @@ export function overrideTransposeOnWasm(): void {
  * [count, rows, cols] when `perm` only swaps the last two axes of size above 1 (the leading ones,
  * merged, are `count`), else undefined.
  */
-function matrixTranspose(shape: number[], perm: number[]): [number, number, number] | undefined {
+function matrixTranspose(shape: number[], perm: number[]): Matrices | undefined {
   const kept = perm.filter((axis) => shape[axis] !== 1);
   const n = kept.length;
   if (n < 2) return undefined;
@@ -56,46 +64,20 @@ function matrixTranspose(shape: number[], perm: number[]): [number, number, numb
   return [tf.util.sizeFromShape(sizes.slice(0, -2)), sizes[n - 2]!, sizes[n - 1]!];
 }
 
-/**
- * transposeMatrices for 4-byte elements: the SIMD kernel on the largest block of whole 4 x 4 tiles
- * of each matrix, plain loops on the rows and columns left over.
- */
+/** transposeMatrices by the SIMD kernel, for 4-byte elements and sides that are multiples of 4. */
 function transposeOnHeap(
   kernels: SimdKernels,
-  x: Float32Array | Int32Array | Uint8Array,
-  out: Float32Array | Int32Array | Uint8Array,
-  count: number,
-  rows: number,
-  cols: number,
+  x: HeapArray,
+  out: HeapArray,
+  [count, rows, cols]: Matrices,
 ): void {
-  const [rows4, cols4] = [rows & ~3, cols & ~3];
-  for (let k = 0; k < count; k++) {
-    const base = k * rows * cols;
-    if (rows4 > 0 && cols4 > 0) {
-      kernels.transpose32(
-        x.byteOffset + 4 * base,
-        4 * cols,
-        out.byteOffset + 4 * base,
-        4 * rows,
-        rows4,
-        cols4,
-      );
-    }
-    for (let i = 0; i < rows; i++) {
-      // Every column of the last rows, the last columns of the others.
-      for (let j = i < rows4 ? cols4 : 0; j < cols; j++) out[base + j * rows + i] = x[base + i * cols + j]!;
-    }
+  for (let k = 0, bytes = 4 * rows * cols; k < count; k++) {
+    kernels.transpose32(x.byteOffset + k * bytes, 4 * cols, out.byteOffset + k * bytes, 4 * rows, rows, cols);
   }
 }
 
 /** out[k][j][i] = x[k][i][j] for `count` matrices of `rows` x `cols`, in TILE x TILE blocks. */
-function transposeMatrices(
-  x: Float32Array | Int32Array | Uint8Array,
-  out: Float32Array | Int32Array | Uint8Array,
-  count: number,
-  rows: number,
-  cols: number,
-): void {
+function transposeMatrices(x: HeapArray, out: HeapArray, [count, rows, cols]: Matrices): void {
   for (let k = 0; k < count; k++) {
     const base = k * rows * cols;
     for (let i0 = 0; i0 < rows; i0 += TILE) {

@@ -1,5 +1,5 @@
 import type { WasmBackend } from '../wasm-gradients/override-kernel-on-wasm.js';
-import { KERNELS_SHARED_MEMORY, KERNELS_UNSHARED_MEMORY } from './kernels-binary.js';
+import { KERNELS_WASM } from './kernels-binary.js';
 
 /** Byte offsets into the wasm backend's heap; see kernels.wat for what each computes. */
 export interface SimdKernels {
@@ -83,10 +83,22 @@ function backendMemory(backend: WasmBackend): WebAssembly.Memory | undefined {
 /** The kernels on `memory` (shared or not), or null where this engine cannot compile them. */
 export function instantiateSimdKernels(memory: WebAssembly.Memory): SimdKernels | null {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const bytes = decodeBase64(shared ? KERNELS_SHARED_MEMORY : KERNELS_UNSHARED_MEMORY);
+  const bytes = shared ? decodeBase64(KERNELS_WASM) : unshareMemoryImport(decodeBase64(KERNELS_WASM));
   if (!WebAssembly.validate(bytes)) return null; // no SIMD (or no threads for a shared memory)
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
   return instance.exports as unknown as SimdKernels;
+}
+
+/** The import `"env" "memory" (memory 1 65536 shared)`, up to its limits flag (0x03: shared, with a maximum). */
+const SHARED_MEMORY_IMPORT = [6, ...Array.from('memory', (c) => c.charCodeAt(0)), 0x02, 0x03];
+
+/** The module with its memory import's limits flag set to 0x01 (unshared, with a maximum). */
+function unshareMemoryImport(bytes: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  const at = bytes.findIndex((_, i) => SHARED_MEMORY_IMPORT.every((byte, k) => bytes[i + k] === byte));
+  if (at < 0)
+    throw new Error('The wasm SIMD kernels do not import a shared memory; rebuild kernels-binary.ts');
+  bytes[at + SHARED_MEMORY_IMPORT.length - 1] = 0x01;
+  return bytes;
 }
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {

@@ -38,6 +38,49 @@ function tileCode(name: string, input: string, d: number): string {
   `;
 }
 
+/**
+ * The thread's row of a [N, rows, D] input (read as vec4s): its batch entry, its index, whether it
+ * is one, and where its vec4s start.
+ */
+function threadRow(rows: 'queries' | 'keys', d4: number): string {
+  return `
+    let batch = i32(workgroupId.y);
+    let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
+    let inRange = row < uniforms.${rows};
+    let base = (batch * uniforms.${rows} + row) * ${d4};
+  `;
+}
+
+/**
+ * A loop over the TILE-row tiles of `rows`: each turn stages `tiles` (and runs `stageMore`), waits
+ * for the whole workgroup, runs `body` with the tile's first row in `first`, and waits again.
+ */
+function overTiles(rows: 'queries' | 'keys', tiles: string[], body: string, stageMore = ''): string {
+  return `
+    let tileCount = (uniforms.${rows} + ${TILE - 1}) / ${TILE};
+    for (var tile = 0; tile < tileCount; tile = tile + 1) {
+      let first = tile * ${TILE};
+      ${tiles.map((name) => `stage_${name}(batch, first, uniforms.${rows});`).join('\n')}
+      ${stageMore}
+      workgroupBarrier();
+      ${body}
+      workgroupBarrier();
+    }
+  `;
+}
+
+/** The start of a program with a thread per query row that stages keys and values: up to `main`'s body. */
+function queryRowOverKeys(d: number): string {
+  return `
+    ${tileCode('keyTile', 'k', d)}
+    ${tileCode('valueTile', 'v', d)}
+    ${WRITE_VEC4}
+    ${LANE_SUM}
+    fn main(index : i32) {
+      ${threadRow('queries', d / 4)}
+  `;
+}
+
 function rowPrograms(sizes: AttentionSizes, rows: number) {
   return {
     dispatchLayout: { x: [0] },
@@ -62,27 +105,20 @@ export function attentionForwardProgram(sizes: AttentionSizes): WebGpuProgram {
     shaderKey: `dalle2js_attention_forward_${d}`,
     ...rowPrograms(sizes, sizes.queries),
     getUserCode: () => `
-      ${tileCode('keyTile', 'k', d)}
-      ${tileCode('valueTile', 'v', d)}
-      fn main(index : i32) {
-        let batch = i32(workgroupId.y);
-        let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
-        let inRange = row < uniforms.queries;
+      ${queryRowOverKeys(d)}
         var query : array<vec4<f32>, ${d4}>;
         var sum : array<vec4<f32>, ${d4}>;
         if (inRange) {
           for (var c = 0; c < ${d4}; c = c + 1) {
-            query[c] = q[(batch * uniforms.queries + row) * ${d4} + c] * uniforms.scale;
+            query[c] = q[base + c] * uniforms.scale;
           }
         }
         var runningMax = -3.0e38;
         var runningSum = 0.0;
-        let tiles = (uniforms.keys + ${TILE - 1}) / ${TILE};
-        for (var tile = 0; tile < tiles; tile = tile + 1) {
-          let first = tile * ${TILE};
-          stage_keyTile(batch, first, uniforms.keys);
-          stage_valueTile(batch, first, uniforms.keys);
-          workgroupBarrier();
+        ${overTiles(
+          'keys',
+          ['keyTile', 'valueTile'],
+          `
           if (inRange) {
             var scores : array<f32, ${TILE}>;
             var tileMax = -3.0e38;
@@ -93,7 +129,7 @@ export function attentionForwardProgram(sizes: AttentionSizes): WebGpuProgram {
                 for (var c = 0; c < ${d4}; c = c + 1) {
                   dotSum = dotSum + query[c] * keyTile[j][c];
                 }
-                s = dotSum.x + dotSum.y + dotSum.z + dotSum.w;
+                s = laneSum(dotSum);
               }
               scores[j] = s;
               tileMax = max(tileMax, s);
@@ -115,16 +151,11 @@ export function attentionForwardProgram(sizes: AttentionSizes): WebGpuProgram {
             }
             runningMax = newMax;
           }
-          workgroupBarrier();
-        }
+        `,
+        )}
         if (inRange) {
-          let out = (batch * uniforms.queries + row) * ${d};
           for (var c = 0; c < ${d4}; c = c + 1) {
-            let value = sum[c] / runningSum;
-            setOutputAtIndex(out + 4 * c, value.x);
-            setOutputAtIndex(out + 4 * c + 1, value.y);
-            setOutputAtIndex(out + 4 * c + 2, value.z);
-            setOutputAtIndex(out + 4 * c + 3, value.w);
+            writeVec4(4 * (base + c), sum[c] / runningSum);
           }
           let outputs = uniforms.batches * uniforms.queries * ${d};
           setOutputAtIndex(outputs + batch * uniforms.queries + row, runningMax + log(runningSum));
@@ -151,10 +182,8 @@ export function attentionDeltaProgram(sizes: AttentionSizes): WebGpuProgram {
     ...rowPrograms(sizes, sizes.queries),
     getUserCode: () => `
       fn main(index : i32) {
-        let batch = i32(workgroupId.y);
-        let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
-        if (row < uniforms.queries) {
-          let base = (batch * uniforms.queries + row) * ${d4};
+        ${threadRow('queries', d4)}
+        if (inRange) {
           var total = vec4<f32>(0.0);
           for (var c = 0; c < ${d4}; c = c + 1) {
             total = total + dOut[base + c] * attended[base + c];
@@ -197,15 +226,7 @@ export function attentionQueryGradProgram(sizes: AttentionSizes): WebGpuProgram 
     shaderKey: `dalle2js_attention_query_grad_${d}`,
     ...rowPrograms(sizes, sizes.queries),
     getUserCode: () => `
-      ${tileCode('keyTile', 'k', d)}
-      ${tileCode('valueTile', 'v', d)}
-      ${WRITE_VEC4}
-      ${LANE_SUM}
-      fn main(index : i32) {
-        let batch = i32(workgroupId.y);
-        let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
-        let inRange = row < uniforms.queries;
-        let base = (batch * uniforms.queries + row) * ${d4};
+      ${queryRowOverKeys(d)}
         var query : array<vec4<f32>, ${d4}>;
         var gradOut : array<vec4<f32>, ${d4}>;
         var grad : array<vec4<f32>, ${d4}>;
@@ -219,12 +240,10 @@ export function attentionQueryGradProgram(sizes: AttentionSizes): WebGpuProgram 
           lse = logsumexp[batch * uniforms.queries + row];
           rowDelta = delta[batch * uniforms.queries + row];
         }
-        let tiles = (uniforms.keys + ${TILE - 1}) / ${TILE};
-        for (var tile = 0; tile < tiles; tile = tile + 1) {
-          let first = tile * ${TILE};
-          stage_keyTile(batch, first, uniforms.keys);
-          stage_valueTile(batch, first, uniforms.keys);
-          workgroupBarrier();
+        ${overTiles(
+          'keys',
+          ['keyTile', 'valueTile'],
+          `
           if (inRange) {
             for (var j = 0; j < ${TILE}; j = j + 1) {
               if (first + j < uniforms.keys) {
@@ -241,8 +260,8 @@ export function attentionQueryGradProgram(sizes: AttentionSizes): WebGpuProgram 
               }
             }
           }
-          workgroupBarrier();
-        }
+        `,
+        )}
         if (inRange) {
           for (var c = 0; c < ${d4}; c = c + 1) {
             writeVec4(4 * (base + c), grad[c] * uniforms.scale);
@@ -275,10 +294,7 @@ export function attentionKeyValueGradProgram(sizes: AttentionSizes): WebGpuProgr
       var<workgroup> lseTile : array<f32, ${TILE}>;
       var<workgroup> deltaTile : array<f32, ${TILE}>;
       fn main(index : i32) {
-        let batch = i32(workgroupId.y);
-        let row = i32(workgroupId.x) * ${ROWS_PER_WORKGROUP} + i32(localId.x);
-        let inRange = row < uniforms.keys;
-        let base = (batch * uniforms.keys + row) * ${d4};
+        ${threadRow('keys', d4)}
         var key : array<vec4<f32>, ${d4}>;
         var value : array<vec4<f32>, ${d4}>;
         var keyGrad : array<vec4<f32>, ${d4}>;
@@ -289,19 +305,10 @@ export function attentionKeyValueGradProgram(sizes: AttentionSizes): WebGpuProgr
             value[c] = v[base + c];
           }
         }
-        let tiles = (uniforms.queries + ${TILE - 1}) / ${TILE};
-        for (var tile = 0; tile < tiles; tile = tile + 1) {
-          let first = tile * ${TILE};
-          stage_queryTile(batch, first, uniforms.queries);
-          stage_gradOutTile(batch, first, uniforms.queries);
-          if (i32(localId.x) < ${TILE}) {
-            let i = first + i32(localId.x);
-            if (i < uniforms.queries) {
-              lseTile[localId.x] = logsumexp[batch * uniforms.queries + i];
-              deltaTile[localId.x] = delta[batch * uniforms.queries + i];
-            }
-          }
-          workgroupBarrier();
+        ${overTiles(
+          'queries',
+          ['queryTile', 'gradOutTile'],
+          `
           if (inRange) {
             for (var i = 0; i < ${TILE}; i = i + 1) {
               if (first + i < uniforms.queries) {
@@ -320,8 +327,17 @@ export function attentionKeyValueGradProgram(sizes: AttentionSizes): WebGpuProgr
               }
             }
           }
-          workgroupBarrier();
-        }
+        `,
+          `
+          if (i32(localId.x) < ${TILE}) {
+            let i = first + i32(localId.x);
+            if (i < uniforms.queries) {
+              lseTile[localId.x] = logsumexp[batch * uniforms.queries + i];
+              deltaTile[localId.x] = delta[batch * uniforms.queries + i];
+            }
+          }
+        `,
+        )}
         if (inRange) {
           let half = uniforms.batches * uniforms.keys * ${d};
           for (var c = 0; c < ${d4}; c = c + 1) {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, type AttentionAttrs } from '../attention-contract.js';
+import { registerOwnKernels } from '../override-kernel.js';
 import {
   type AttentionSizes,
   attentionDeltaProgram,
@@ -12,16 +13,13 @@ import { type ProgramUniform, runWebGpuKernel, type WebGpuBackend } from './webg
 /**
  * Scaled dot-product attention as WGSL programs for tfjs-backend-webgpu (see attention-programs.ts):
  * one pass forward that never stores the T x S scores, and a backward of three passes that
- * recompute them. `MultiheadAttention` uses them where no mask is asked for and the head size is
- * at most MAX_ATTENTION_HEAD_SIZE. Safe to call again.
+ * recompute them. `MultiheadAttention` uses them where no mask is asked for and
+ * `attentionHeadSizeSupported`. Safe to call again.
  */
 export function registerAttentionOnWebGpu(): void {
-  if (tf.getKernel(ATTENTION_KERNEL, 'webgpu')) return;
-  tf.registerKernel({ kernelName: ATTENTION_KERNEL, backendName: 'webgpu', kernelFunc: attentionForward });
-  tf.registerKernel({
-    kernelName: ATTENTION_GRAD_KERNEL,
-    backendName: 'webgpu',
-    kernelFunc: attentionBackward,
+  registerOwnKernels('webgpu', {
+    [ATTENTION_KERNEL]: attentionForward,
+    [ATTENTION_GRAD_KERNEL]: attentionBackward,
   });
 }
 

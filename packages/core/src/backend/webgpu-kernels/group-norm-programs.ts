@@ -59,24 +59,54 @@ const GROUP_INDEX = `
   }
 `;
 
+/** The fields of an element-wise program over a tensor of `shape`, a thread per element. */
+function elementwise(shape: number[]) {
+  return {
+    outputShape: shape,
+    dispatchLayout: { x: shape.map((_, axis) => axis) },
+    dispatch: flatDispatch(
+      shape.reduce((total, side) => total * side, 1),
+      ELEMENT_THREADS,
+    ),
+    workgroupSize: [ELEMENT_THREADS, 1, 1] as [number, number, number],
+    size: true,
+    uniforms: SIZE_UNIFORMS,
+  };
+}
+
+/** The fields of a program with one workgroup per `rows`, writing `outputShape`. */
+function workgroupPerRow(rows: number, outputShape: number[], uniforms: string) {
+  return {
+    outputShape,
+    dispatchLayout: { x: outputShape.map((_, axis) => axis) },
+    dispatch: [rows, 1, 1] as [number, number, number],
+    workgroupSize: [REDUCE_THREADS, 1, 1] as [number, number, number],
+    uniforms,
+  };
+}
+
+/** The workgroup's group row (b, g), where its elements start, and how many there are. */
+const WORKGROUP_GROUP = `
+  let row = i32(workgroupId.x);
+  let start = groupStart(row);
+  let count = uniforms.pixels * uniforms.groupChannels;
+`;
+
 /** One workgroup per group row (b, g): [2, B, G] = mean, then 1 / sqrt(variance + eps). */
 export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
-  const rows = sizes.batch * sizes.groups;
   return {
     variableNames: ['x'],
-    outputShape: [2, sizes.batch, sizes.groups],
     shaderKey: 'dalle2js_group_norm_statistics',
-    dispatchLayout: { x: [0, 1, 2] },
-    dispatch: [rows, 1, 1],
-    workgroupSize: [REDUCE_THREADS, 1, 1],
-    uniforms: `${SIZE_UNIFORMS} eps : f32,`,
+    ...workgroupPerRow(
+      sizes.batch * sizes.groups,
+      [2, sizes.batch, sizes.groups],
+      `${SIZE_UNIFORMS} eps : f32,`,
+    ),
     getUserCode: () => `
       ${WORKGROUP_SUM}
       ${GROUP_INDEX}
       fn main(index : i32) {
-        let row = i32(workgroupId.x);
-        let start = groupStart(row);
-        let count = uniforms.pixels * uniforms.groupChannels;
+        ${WORKGROUP_GROUP}
         var sum = 0.0;
         for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
           sum = sum + x[groupElement(start, k)];
@@ -102,16 +132,8 @@ export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
 export function groupNormalizeProgram(shape: number[]): WebGpuProgram {
   return {
     variableNames: ['x', 'statistics', 'weight', 'bias'],
-    outputShape: shape,
     shaderKey: 'dalle2js_group_norm_normalize',
-    dispatchLayout: { x: [0, 1, 2] },
-    dispatch: flatDispatch(
-      shape.reduce((total, side) => total * side, 1),
-      ELEMENT_THREADS,
-    ),
-    workgroupSize: [ELEMENT_THREADS, 1, 1],
-    size: true,
-    uniforms: SIZE_UNIFORMS,
+    ...elementwise(shape),
     getUserCode: () => `
       ${GROUP_INDEX}
       fn main(index : i32) {
@@ -131,22 +153,15 @@ export function groupNormalizeProgram(shape: number[]): WebGpuProgram {
  * with g = dy weight and x̂ = (x - mean) rstd.
  */
 export function groupGradientSumsProgram(sizes: GroupNormSizes): WebGpuProgram {
-  const rows = sizes.batch * sizes.groups;
   return {
     variableNames: ['dy', 'x', 'weight', 'statistics'],
-    outputShape: [2, sizes.batch, sizes.groups],
     shaderKey: 'dalle2js_group_norm_gradient_sums',
-    dispatchLayout: { x: [0, 1, 2] },
-    dispatch: [rows, 1, 1],
-    workgroupSize: [REDUCE_THREADS, 1, 1],
-    uniforms: SIZE_UNIFORMS,
+    ...workgroupPerRow(sizes.batch * sizes.groups, [2, sizes.batch, sizes.groups], SIZE_UNIFORMS),
     getUserCode: () => `
       ${WORKGROUP_SUM}
       ${GROUP_INDEX}
       fn main(index : i32) {
-        let row = i32(workgroupId.x);
-        let start = groupStart(row);
-        let count = uniforms.pixels * uniforms.groupChannels;
+        ${WORKGROUP_GROUP}
         let mean = statistics[row];
         let rstd = statistics[uniforms.rows + row];
         var gSum = 0.0;
@@ -175,12 +190,8 @@ export function groupGradientSumsProgram(sizes: GroupNormSizes): WebGpuProgram {
 export function channelGradientSumsProgram(sizes: GroupNormSizes): WebGpuProgram {
   return {
     variableNames: ['dy', 'x', 'statistics'],
-    outputShape: [2, sizes.channels],
     shaderKey: 'dalle2js_group_norm_channel_sums',
-    dispatchLayout: { x: [0, 1] },
-    dispatch: [sizes.channels, 1, 1],
-    workgroupSize: [REDUCE_THREADS, 1, 1],
-    uniforms: `${SIZE_UNIFORMS} batch : i32,`,
+    ...workgroupPerRow(sizes.channels, [2, sizes.channels], `${SIZE_UNIFORMS} batch : i32,`),
     getUserCode: () => `
       ${WORKGROUP_SUM}
       ${GROUP_INDEX}
@@ -211,16 +222,8 @@ export function channelGradientSumsProgram(sizes: GroupNormSizes): WebGpuProgram
 export function groupNormInputGradientProgram(shape: number[]): WebGpuProgram {
   return {
     variableNames: ['dy', 'x', 'weight', 'statistics', 'sums'],
-    outputShape: shape,
     shaderKey: 'dalle2js_group_norm_input_gradient',
-    dispatchLayout: { x: [0, 1, 2] },
-    dispatch: flatDispatch(
-      shape.reduce((total, side) => total * side, 1),
-      ELEMENT_THREADS,
-    ),
-    workgroupSize: [ELEMENT_THREADS, 1, 1],
-    size: true,
-    uniforms: SIZE_UNIFORMS,
+    ...elementwise(shape),
     getUserCode: () => `
       ${GROUP_INDEX}
       fn main(index : i32) {

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, type GroupNormAttrs } from '../group-norm-contract.js';
+import { registerOwnKernels } from '../override-kernel.js';
 import {
   channelGradientSumsProgram,
   type GroupNormSizes,
@@ -18,12 +19,9 @@ import { intUniforms, runWebGpuKernel, type WebGpuBackend } from './webgpu-progr
  * dispatches over the whole activation forward and twenty backward. Safe to call again.
  */
 export function registerGroupNormOnWebGpu(): void {
-  if (tf.getKernel(GROUP_NORM_KERNEL, 'webgpu')) return;
-  tf.registerKernel({ kernelName: GROUP_NORM_KERNEL, backendName: 'webgpu', kernelFunc: groupNormForward });
-  tf.registerKernel({
-    kernelName: GROUP_NORM_GRAD_KERNEL,
-    backendName: 'webgpu',
-    kernelFunc: groupNormBackward,
+  registerOwnKernels('webgpu', {
+    [GROUP_NORM_KERNEL]: groupNormForward,
+    [GROUP_NORM_GRAD_KERNEL]: groupNormBackward,
   });
 }
 
