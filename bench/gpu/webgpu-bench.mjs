@@ -5,9 +5,10 @@
 // bash .gpu/run.sh [options], or locally: see bench/gpu/README.md. Options:
 //   --backend webgpu|cpu   (cpu: a local smoke run)     --preset seed|small   --batch 8   --size 64
 //   --reps 3   --sample-steps 50   --guidance 3   --out FILE
-//   --only fwd,fwdbwd,train,memory,sample,fwdbwd-tfjs-kernels,fwdbwd-all-kernels,generate
+//   --only fwd,fwdbwd,train,memory,sample,fwdbwd-tfjs-kernels,fwdbwd-all-kernels,generate,kernels
 //   (fwdbwd-tfjs-kernels: fwdbwd on tfjs' own kernels, setWebGpuKernels('none'), the baseline of ours;
-//   fwdbwd-all-kernels: with fused attention too, setWebGpuKernels('all'), off by default until measured)
+//   fwdbwd-all-kernels: with fused attention too, setWebGpuKernels('all'), off by default until measured;
+//   kernels: the webgpu measurements of `pnpm bench kernels`, each of our kernels against tfjs')
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AdamW, selectBackend, setWebGpuKernels, TorchGenerator, trainStep } from '@dalle2js/core';
@@ -18,6 +19,7 @@ import { countUNetParameters, resolveUNetConfig, UNet, unetPreset } from '@dalle
 import * as tf from '@tensorflow/tfjs-core';
 import { PROMPTS, seedCLIP } from '../src/bench-models.ts';
 import { countUNetFlops } from '../src/count-unet-flops.ts';
+import { kernelsSuite } from '../src/kernels-suite.ts';
 import { webgpuAdapterInfo } from '../src/webgpu-adapter.ts';
 
 const MEASUREMENTS = [
@@ -29,6 +31,7 @@ const MEASUREMENTS = [
   'fwdbwd-tfjs-kernels',
   'fwdbwd-all-kernels',
   'generate',
+  'kernels',
 ];
 const PROMPT = PROMPTS[0];
 const forwardFlops = (config, b, s) => countUNetFlops(config, b, s).forward;
@@ -224,6 +227,19 @@ async function generateMeasurement(config, report, save) {
   }
 }
 
+/** The kernels suite's webgpu measurements: a conv, a GroupNorm and attention, ours against tfjs'. */
+async function kernelMeasurements(report, save) {
+  for (const spec of kernelsSuite.measurements.filter((m) => m.backends.includes('webgpu'))) {
+    const prepared = await spec.prepare();
+    try {
+      report.measurements.push(await measure(spec.name, prepared.step, spec.flops ?? 0));
+    } finally {
+      prepared.dispose();
+    }
+    save();
+  }
+}
+
 async function main() {
   // core installs Dawn's navigator.gpu in Node; tfjs asks the adapter for its own maximum limits.
   await selectBackend(args.backend);
@@ -248,6 +264,7 @@ async function main() {
   };
   await unetMeasurements(config, report, save);
   if (only.has('generate')) await generateMeasurement(config, report, save);
+  if (only.has('kernels')) await kernelMeasurements(report, save);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
 }
 
