@@ -21,15 +21,31 @@ describe('selectSuites', () => {
 
   test('an unknown name throws with the valid ones', () => {
     expect(() => selectSuites(['unets'])).toThrow(
-      /Unknown suite "unets"; valid: matmul, unet-small, unet-seed, clip, prior, generate, unet/,
+      /Unknown suite "unets"; valid: matmul, unet-small, unet-seed, clip, prior, generate, kernels, unet/,
     );
   });
 
-  test('every measurement runs on wasm, the baseline of the ratios, and has a unique name', () => {
+  test('every measurement has a unique name and runs on wasm, the baseline of the ratios, but for the kernels suite', () => {
     const names = selectSuites([]).flatMap((suite) => suite.measurements.map((m) => m.name));
     expect(new Set(names).size).toBe(names.length);
-    for (const suite of selectSuites([]))
+    for (const suite of selectSuites([]).filter((s) => s.name !== 'kernels'))
       for (const m of suite.measurements) expect(m.backends).toContain('wasm');
+  });
+
+  test("the kernels suite pairs each of the backend's own kernels with ours, on the same backend", () => {
+    const [kernels] = selectSuites(['kernels']).filter((suite) => suite.name === 'kernels');
+    const pairs: [string, string][] = [
+      ['wasm, JavaScript loops', 'wasm, SIMD kernels'],
+      ['tfjs-backend-webgpu kernels', 'our webgpu kernels'],
+    ];
+    for (const [theirs, ours] of pairs) {
+      const baselines = kernels!.measurements.filter((m) => m.name.endsWith(theirs));
+      expect(baselines.length).toBe(3);
+      for (const baseline of baselines) {
+        const counterpart = kernels!.measurements.find((m) => m.name === baseline.name.replace(theirs, ours));
+        expect(counterpart?.backends).toEqual(baseline.backends);
+      }
+    }
   });
 });
 
