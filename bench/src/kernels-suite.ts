@@ -13,7 +13,7 @@ const CONV_INPUT = [8, 64, 64, 128] as const;
 const CONV_FILTER = [3, 3, 128, 128] as const;
 const CONV_FLOPS = 2 * CONV_INPUT[0] * CONV_INPUT[1] * CONV_INPUT[2] * 9 * CONV_INPUT[3] * CONV_FILTER[3];
 
-/** A GroupNorm at the first level of a U-Net: [8, 64, 64, 128], 32 groups. */
+/** A GroupNorm and SiLU at the first level of a U-Net: [8, 64, 64, 128], 32 groups. */
 const NORM_INPUT = [8, 64, 64, 128] as const;
 
 /** Self-attention at a seed U-Net's 16 x 16 level: 256 tokens of 512 channels, 8 heads, batch 8. */
@@ -76,7 +76,7 @@ function normPrepare(variant: Variant): Prepared {
   const norm = new GroupNorm(32, channels);
   const x = tf.tidy(() => tf.variable(tf.randomNormal([...NORM_INPUT], 0.5, 2, 'float32', 4)));
   const r = tf.randomNormal([...NORM_INPUT], 0, 1, 'float32', 5);
-  const loss = () => tf.sum(tf.mul(norm.apply(x), r)) as tf.Scalar;
+  const loss = () => tf.sum(tf.mul(norm.apply(x, { activation: 'silu' }), r)) as tf.Scalar;
   return {
     step: gradientStep(loss, [x, norm.weight, norm.bias]),
     dispose: () => {
@@ -116,7 +116,7 @@ function measurements(variants: Variant[], reps: MeasurementSpec['reps']): Measu
       prepare: () => convPrepare(variant),
     },
     {
-      name: `GroupNorm 32 groups [${NORM_INPUT}], forward+backward, ${variant.label}`,
+      name: `GroupNorm 32 groups + SiLU [${NORM_INPUT}], forward+backward, ${variant.label}`,
       backends: variant.backends,
       batch: NORM_INPUT[0],
       reps,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
-import { GroupNorm, LayerNorm } from '../src/layers/index.js';
+import { GroupNorm, LayerNorm, silu } from '../src/layers/index.js';
 import { TorchGenerator } from '../src/random/index.js';
 import { checkGradients, checkModuleGradients, expectNoLeaks } from '../src/testing/index.js';
 
@@ -105,6 +105,22 @@ describe('GroupNorm', () => {
     const out = y.dataSync();
     expect(Array.from(out)).toEqual(normalized.map((v, i) => expect.closeTo(v * wt[i % c]! + bs[i % c]!, 5)));
     tf.dispose([x, y]);
+    norm.dispose();
+  });
+
+  test('apply with activation silu is silu of the norm; another activation is refused by name', () => {
+    const norm = new GroupNorm(2, 4);
+    randomizeAffine(norm, 4);
+    const x = randn([2, 3, 3, 4]);
+    const fused = norm.apply(x, { activation: 'silu' });
+    const separate = silu(norm.apply(x));
+    expect(Array.from(fused.dataSync())).toEqual(
+      Array.from(separate.dataSync()).map((v) => expect.closeTo(v, 6)),
+    );
+    expect(() => norm.apply(x, { activation: 'relu' as 'silu' })).toThrow(
+      'GroupNorm: unknown activation "relu"; valid: silu',
+    );
+    tf.dispose([x, fused, separate]);
     norm.dispose();
   });
 

@@ -195,10 +195,14 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
           // An offset per channel, so that centring matters.
           const input = tf.add(tf.tensor(x.values, shape), tf.linspace(-2, 3, c));
           const r = tf.tensor(upstream.values, shape);
-          const loss = () => tf.sum(tf.mul(norm.apply(input), r)) as tf.Scalar;
-          const { value, grads } = tf.variableGrads(loss, [norm.weight, norm.bias]);
-          const inputGrad = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(norm.apply(z), r)))(input);
-          return [norm.apply(input), value, inputGrad, grads[norm.weight.name]!, grads[norm.bias.name]!];
+          // Plain, and with SiLU fused in (on cpu: SiLU after the norm).
+          return [undefined, 'silu' as const].flatMap((activation) => {
+            const apply = (z: tf.Tensor) => norm.apply(z, { activation });
+            const loss = () => tf.sum(tf.mul(apply(input), r)) as tf.Scalar;
+            const { value, grads } = tf.variableGrads(loss, [norm.weight, norm.bias]);
+            const inputGrad = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(apply(z), r)))(input);
+            return [apply(input), value, inputGrad, grads[norm.weight.name]!, grads[norm.bias.name]!];
+          });
         });
         // The kernels leave nothing behind on webgpu.
         await selectBackend('webgpu');

@@ -50,7 +50,7 @@ export class ResnetBlock2D extends Module {
   apply(x: tf.Tensor, activatedEmb: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const b = x.shape[0] as number;
-      let h = this.conv1.apply(silu(this.norm1.apply(x))); // [B, H, W, out]
+      let h = this.conv1.apply(this.norm1.apply(x, { activation: 'silu' })); // [B, H, W, out]
       const scaleShift = tf.reshape(this.time_emb_proj.apply(activatedEmb), [b, 1, 1, 2 * this.outChannels]);
       const [scale, shift] = tf.split(scaleShift, 2, 3) as [tf.Tensor, tf.Tensor]; // [B, 1, 1, out] each
       h = tf.add(tf.mul(this.norm2.apply(h), tf.add(scale, 1)), shift);

@@ -144,7 +144,7 @@ export class UNet extends Module {
       if (projected.grid !== undefined) h = tf.add(h, projected.grid);
       h = this.mid_block.apply(h, activatedEmb, context); // [B, H / 2^(L-1), W / 2^(L-1), dim * mults[L-1]]
       for (const block of this.up_blocks.items) h = block.apply(h, activatedEmb, context, skips);
-      return this.conv_out.apply(silu(this.conv_norm_out.apply(h))) as tf.Tensor4D; // [B, H, W, outChannels]
+      return this.conv_out.apply(this.conv_norm_out.apply(h, { activation: 'silu' })) as tf.Tensor4D; // [B, H, W, outChannels]
     });
   }
 

@@ -8,3 +8,8 @@ export interface GroupNormAttrs {
   groups: number;
   eps: number;
 }
+
+/** The same as GROUP_NORM_KERNEL followed by SiLU: y = silu(groupNorm(x)). */
+export const GROUP_NORM_SILU_KERNEL = 'Dalle2jsGroupNormSilu';
+/** Its backward: inputs dy, x, weight, bias, mean, rstd; outputs dx, dWeight [C], dBias [C]. */
+export const GROUP_NORM_SILU_GRAD_KERNEL = 'Dalle2jsGroupNormSiluGrad';

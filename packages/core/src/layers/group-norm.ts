@@ -1,12 +1,23 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL } from '../backend/group-norm-contract.js';
+import {
+  GROUP_NORM_GRAD_KERNEL,
+  GROUP_NORM_KERNEL,
+  GROUP_NORM_SILU_GRAD_KERNEL,
+  GROUP_NORM_SILU_KERNEL,
+} from '../backend/group-norm-contract.js';
 import { ownKernelEnabled } from '../backend/webgpu-kernels/webgpu-kernels-switch.js';
 import { Module } from '../nn/module.js';
+import { silu } from './activations.js';
 import { assertLastDim, assertPositiveInteger, assertRank } from './check-shape.js';
 
 export interface GroupNormOptions {
   /** Default 1e-5. */
   eps?: number;
+}
+
+export interface GroupNormApplyOptions {
+  /** An activation applied to the output, fused into the norm's kernels where a backend has them. */
+  activation?: 'silu';
 }
 
 /** `torch.nn.GroupNorm(numGroups, numChannels)` on NHWC input. */
@@ -32,18 +43,40 @@ export class GroupNorm extends Module {
   }
 
   /** [B, H, W, C] -> [B, H, W, C] */
-  apply(x: tf.Tensor): tf.Tensor {
+  apply(x: tf.Tensor, { activation }: GroupNormApplyOptions = {}): tf.Tensor {
     assertRank('GroupNorm', x, 4, `[B, H, W, ${this.numChannels}]`);
     assertLastDim('GroupNorm', x, this.numChannels, 'channels');
-    return (ownKernelEnabled(GROUP_NORM_KERNEL, 'groupNorm') ? fusedGroupNorm : groupNorm)(
-      x,
-      this.weight,
-      this.bias,
-      this.numGroups,
-      this.eps,
-    );
+    if (activation !== undefined && activation !== 'silu') {
+      throw new Error(`GroupNorm: unknown activation "${String(activation)}"; valid: silu`);
+    }
+    const args = [x, this.weight, this.bias, this.numGroups, this.eps] as const;
+    if (activation === 'silu' && ownKernelEnabled(GROUP_NORM_SILU_KERNEL, 'groupNorm')) {
+      return fusedGroupNorm(...args, SILU_KERNELS);
+    }
+    const y = ownKernelEnabled(GROUP_NORM_KERNEL, 'groupNorm')
+      ? fusedGroupNorm(...args, PLAIN_KERNELS)
+      : groupNorm(...args);
+    return activation === 'silu' ? tf.tidy(() => silu(y)) : y;
   }
 }
+
+/** A backend's GroupNorm kernels: forward, backward, and whether the backward takes the bias. */
+interface GroupNormKernels {
+  forward: string;
+  backward: string;
+  backwardTakesBias: boolean;
+}
+
+const PLAIN_KERNELS: GroupNormKernels = {
+  forward: GROUP_NORM_KERNEL,
+  backward: GROUP_NORM_GRAD_KERNEL,
+  backwardTakesBias: false,
+};
+const SILU_KERNELS: GroupNormKernels = {
+  forward: GROUP_NORM_SILU_KERNEL,
+  backward: GROUP_NORM_SILU_GRAD_KERNEL,
+  backwardTakesBias: true,
+};
 
 /** GroupNorm through the backend's own kernels (registered for wasm and webgpu). */
 function fusedGroupNorm(
@@ -52,22 +85,24 @@ function fusedGroupNorm(
   bias: tf.Tensor,
   groups: number,
   eps: number,
+  kernels: GroupNormKernels,
 ): tf.Tensor {
   const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, scale, shift, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const attrs = { groups, eps } as unknown as tf.NamedAttrMap;
     const [y, mean, rstd] = tf
       .engine()
-      .runKernel(GROUP_NORM_KERNEL, { x: input, weight: scale, bias: shift }, attrs) as tf.Tensor[];
-    save([input, scale, mean!, rstd!]);
+      .runKernel(kernels.forward, { x: input, weight: scale, bias: shift }, attrs) as tf.Tensor[];
+    save([input, scale, shift, mean!, rstd!]);
     return {
       value: y!,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedX, savedWeight, savedMean, savedRstd] = saved;
-        return tf.engine().runKernel(GROUP_NORM_GRAD_KERNEL, {
+        const [savedX, savedWeight, savedBias, savedMean, savedRstd] = saved;
+        return tf.engine().runKernel(kernels.backward, {
           dy,
           x: savedX!,
           weight: savedWeight!,
+          ...(kernels.backwardTakesBias ? { bias: savedBias! } : {}),
           mean: savedMean!,
           rstd: savedRstd!,
         }) as tf.Tensor[];

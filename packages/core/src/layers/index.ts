@@ -4,7 +4,7 @@ export type { Conv2dOptions } from './conv2d.js';
 export { Conv2d } from './conv2d.js';
 export type { EmbeddingOptions } from './embedding.js';
 export { Embedding } from './embedding.js';
-export type { GroupNormOptions } from './group-norm.js';
+export type { GroupNormApplyOptions, GroupNormOptions } from './group-norm.js';
 export { GroupNorm } from './group-norm.js';
 export type { LayerNormOptions } from './layer-norm.js';
 export { LayerNorm } from './layer-norm.js';

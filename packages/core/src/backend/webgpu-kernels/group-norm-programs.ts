@@ -59,6 +59,26 @@ const GROUP_INDEX = `
   }
 `;
 
+/**
+ * `gradientAt(i)`: the gradient reaching the norm's output at element i. With SiLU fused in, dy
+ * times silu'(z) at the pre-activation z = x̂ weight + bias, recomputed; else dy.
+ */
+function gradientAt(silu: boolean): string {
+  if (!silu) return 'fn gradientAt(i : i32) -> f32 { return dy[i]; }';
+  return `
+    fn gradientAt(i : i32) -> f32 {
+      let row = rowOf(i);
+      let c = i % uniforms.channels;
+      let z = (x[i] - statistics[row]) * statistics[uniforms.rows + row] * weight[c] + bias[c];
+      let s = 1.0 / (1.0 + exp(-z));
+      return dy[i] * s * (1.0 + z * (1.0 - s));
+    }
+  `;
+}
+
+/** A program's shader key, marked when SiLU is fused in. */
+const key = (name: string, silu: boolean) => `dalle2js_group_norm_${name}${silu ? '_silu' : ''}`;
+
 /** The fields of an element-wise program over a tensor of `shape`, a thread per element. */
 function elementwise(shape: number[]) {
   return {
@@ -96,7 +116,7 @@ const WORKGROUP_GROUP = `
 export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
   return {
     variableNames: ['x'],
-    shaderKey: 'dalle2js_group_norm_statistics',
+    shaderKey: key('statistics', false),
     ...workgroupPerRow(
       sizes.batch * sizes.groups,
       [2, sizes.batch, sizes.groups],
@@ -128,11 +148,14 @@ export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
   };
 }
 
-/** y = (x - mean) rstd weight + bias, from the statistics [2, B, G]; `shape` is x's. */
-export function groupNormalizeProgram(shape: number[]): WebGpuProgram {
+/**
+ * y = (x - mean) rstd weight + bias (then SiLU if `silu`), from the statistics [2, B, G]; `shape`
+ * is x's.
+ */
+export function groupNormalizeProgram(shape: number[], silu: boolean): WebGpuProgram {
   return {
     variableNames: ['x', 'statistics', 'weight', 'bias'],
-    shaderKey: 'dalle2js_group_norm_normalize',
+    shaderKey: key('normalize', silu),
     ...elementwise(shape),
     getUserCode: () => `
       ${GROUP_INDEX}
@@ -141,7 +164,8 @@ export function groupNormalizeProgram(shape: number[]): WebGpuProgram {
           let row = rowOf(index);
           let c = index % uniforms.channels;
           let normalized = (x[index] - statistics[row]) * statistics[uniforms.rows + row];
-          setOutputAtIndex(index, normalized * weight[c] + bias[c]);
+          let z = normalized * weight[c] + bias[c];
+          setOutputAtIndex(index, ${silu ? 'z / (1.0 + exp(-z))' : 'z'});
         }
       }
     `,
@@ -152,14 +176,15 @@ export function groupNormalizeProgram(shape: number[]): WebGpuProgram {
  * Backward, one workgroup per group row: [2, B, G] = the sums over the group of g and of g x̂,
  * with g = dy weight and x̂ = (x - mean) rstd.
  */
-export function groupGradientSumsProgram(sizes: GroupNormSizes): WebGpuProgram {
+export function groupGradientSumsProgram(sizes: GroupNormSizes, silu: boolean): WebGpuProgram {
   return {
-    variableNames: ['dy', 'x', 'weight', 'statistics'],
-    shaderKey: 'dalle2js_group_norm_gradient_sums',
+    variableNames: ['dy', 'x', 'weight', 'statistics', ...(silu ? ['bias'] : [])],
+    shaderKey: key('gradient_sums', silu),
     ...workgroupPerRow(sizes.batch * sizes.groups, [2, sizes.batch, sizes.groups], SIZE_UNIFORMS),
     getUserCode: () => `
       ${WORKGROUP_SUM}
       ${GROUP_INDEX}
+      ${gradientAt(silu)}
       fn main(index : i32) {
         ${WORKGROUP_GROUP}
         let mean = statistics[row];
@@ -168,7 +193,7 @@ export function groupGradientSumsProgram(sizes: GroupNormSizes): WebGpuProgram {
         var gxSum = 0.0;
         for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
           let i = groupElement(start, k);
-          let g = dy[i] * weight[i % uniforms.channels];
+          let g = gradientAt(i) * weight[i % uniforms.channels];
           gSum = gSum + g;
           gxSum = gxSum + g * (x[i] - mean) * rstd;
         }
@@ -187,14 +212,15 @@ export function groupGradientSumsProgram(sizes: GroupNormSizes): WebGpuProgram {
  * Backward, one workgroup per channel: [2, C] = dWeight (the sum of dy x̂ over batch and pixels),
  * then dBias (the sum of dy).
  */
-export function channelGradientSumsProgram(sizes: GroupNormSizes): WebGpuProgram {
+export function channelGradientSumsProgram(sizes: GroupNormSizes, silu: boolean): WebGpuProgram {
   return {
-    variableNames: ['dy', 'x', 'statistics'],
-    shaderKey: 'dalle2js_group_norm_channel_sums',
+    variableNames: ['dy', 'x', 'statistics', ...(silu ? ['weight', 'bias'] : [])],
+    shaderKey: key('channel_sums', silu),
     ...workgroupPerRow(sizes.channels, [2, sizes.channels], `${SIZE_UNIFORMS} batch : i32,`),
     getUserCode: () => `
       ${WORKGROUP_SUM}
       ${GROUP_INDEX}
+      ${gradientAt(silu)}
       fn main(index : i32) {
         let c = i32(workgroupId.x);
         let count = uniforms.batch * uniforms.pixels;
@@ -203,7 +229,7 @@ export function channelGradientSumsProgram(sizes: GroupNormSizes): WebGpuProgram
         for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
           let i = k * uniforms.channels + c;
           let row = rowOf(i);
-          let d = dy[i];
+          let d = gradientAt(i);
           dySum = dySum + d;
           dyXHatSum = dyXHatSum + d * (x[i] - statistics[row]) * statistics[uniforms.rows + row];
         }
@@ -219,20 +245,21 @@ export function channelGradientSumsProgram(sizes: GroupNormSizes): WebGpuProgram
 }
 
 /** dx = rstd (g - mean(g) - x̂ mean(g x̂)) per group, from the group sums [2, B, G]; `shape` is x's. */
-export function groupNormInputGradientProgram(shape: number[]): WebGpuProgram {
+export function groupNormInputGradientProgram(shape: number[], silu: boolean): WebGpuProgram {
   return {
-    variableNames: ['dy', 'x', 'weight', 'statistics', 'sums'],
-    shaderKey: 'dalle2js_group_norm_input_gradient',
+    variableNames: ['dy', 'x', 'weight', 'statistics', 'sums', ...(silu ? ['bias'] : [])],
+    shaderKey: key('input_gradient', silu),
     ...elementwise(shape),
     getUserCode: () => `
       ${GROUP_INDEX}
+      ${gradientAt(silu)}
       fn main(index : i32) {
         if (index < uniforms.size) {
           let row = rowOf(index);
           let count = f32(uniforms.pixels * uniforms.groupChannels);
           let rstd = statistics[uniforms.rows + row];
           let xHat = (x[index] - statistics[row]) * rstd;
-          let g = dy[index] * weight[index % uniforms.channels];
+          let g = gradientAt(index) * weight[index % uniforms.channels];
           setOutputAtIndex(index, rstd * (g - sums[row] / count - xHat * sums[uniforms.rows + row] / count));
         }
       }

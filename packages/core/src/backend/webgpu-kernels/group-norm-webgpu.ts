@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GROUP_NORM_GRAD_KERNEL, GROUP_NORM_KERNEL, type GroupNormAttrs } from '../group-norm-contract.js';
+import {
+  GROUP_NORM_GRAD_KERNEL,
+  GROUP_NORM_KERNEL,
+  GROUP_NORM_SILU_GRAD_KERNEL,
+  GROUP_NORM_SILU_KERNEL,
+  type GroupNormAttrs,
+} from '../group-norm-contract.js';
 import { registerOwnKernels } from '../override-kernel.js';
 import {
   channelGradientSumsProgram,
@@ -16,16 +22,23 @@ import { intUniforms, runWebGpuKernel, type WebGpuBackend } from './webgpu-progr
  * GroupNorm as WGSL programs for tfjs-backend-webgpu, under the kernel names that `GroupNorm`
  * uses where a backend has them. Forward: the statistics (one workgroup per group), then the
  * output; backward: the per-group and per-channel sums, then dx. The plain ops take about ten
- * dispatches over the whole activation forward and twenty backward. Safe to call again.
+ * dispatches over the whole activation forward and twenty backward. A second pair of kernels fuses
+ * SiLU in after the norm. Safe to call again.
  */
 export function registerGroupNormOnWebGpu(): void {
   registerOwnKernels('webgpu', {
-    [GROUP_NORM_KERNEL]: groupNormForward,
-    [GROUP_NORM_GRAD_KERNEL]: groupNormBackward,
+    [GROUP_NORM_KERNEL]: (args) => groupNormForward(args, false),
+    [GROUP_NORM_GRAD_KERNEL]: (args) => groupNormBackward(args, false),
+    [GROUP_NORM_SILU_KERNEL]: (args) => groupNormForward(args, true),
+    [GROUP_NORM_SILU_GRAD_KERNEL]: (args) => groupNormBackward(args, true),
   });
 }
 
-function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+/** The forward kernel, with SiLU fused in after the norm if `silu`. */
+function groupNormForward(
+  { inputs, backend, attrs }: Parameters<tf.KernelFunc>[0],
+  silu: boolean,
+): tf.TensorInfo[] {
   const gpu = backend as WebGpuBackend;
   const { x, weight, bias } = inputs as Record<string, tf.TensorInfo>;
   const { groups, eps } = attrs as unknown as GroupNormAttrs;
@@ -36,7 +49,7 @@ function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
   ]);
   try {
     const y = gpu.runWebGPUProgram(
-      groupNormalizeProgram(x!.shape),
+      groupNormalizeProgram(x!.shape, silu),
       [x!, statistics, weight!, bias!],
       'float32',
       intUniforms(...sizeUniformValues(sizes)),
@@ -48,9 +61,14 @@ function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
   }
 }
 
-function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
+/** The backward kernel; with SiLU fused in (`silu`), its inputs include the bias. */
+function groupNormBackward(
+  { inputs, backend }: Parameters<tf.KernelFunc>[0],
+  silu: boolean,
+): tf.TensorInfo[] {
   const gpu = backend as WebGpuBackend;
-  const { dy, x, weight, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
+  const { dy, x, weight, bias, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
+  const withBias = silu ? [bias!] : [];
   const groups = mean!.shape[1] as number;
   const sizes = groupNormSizes(x!, groups);
   const uniforms = intUniforms(...sizeUniformValues(sizes));
@@ -58,21 +76,21 @@ function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): t
   const temporary = [statistics];
   try {
     const sums = gpu.runWebGPUProgram(
-      groupGradientSumsProgram(sizes),
-      [dy!, x!, weight!, statistics],
+      groupGradientSumsProgram(sizes, silu),
+      [dy!, x!, weight!, statistics, ...withBias],
       'float32',
       uniforms,
     );
     temporary.push(sums);
     const dx = gpu.runWebGPUProgram(
-      groupNormInputGradientProgram(x!.shape),
-      [dy!, x!, weight!, statistics, sums],
+      groupNormInputGradientProgram(x!.shape, silu),
+      [dy!, x!, weight!, statistics, sums, ...withBias],
       'float32',
       uniforms,
     );
     const channelSums = gpu.runWebGPUProgram(
-      channelGradientSumsProgram(sizes),
-      [dy!, x!, statistics],
+      channelGradientSumsProgram(sizes, silu),
+      [dy!, x!, statistics, ...(silu ? [weight!, bias!] : [])],
       'float32',
       [...uniforms, ...intUniforms(sizes.batch)],
     );
