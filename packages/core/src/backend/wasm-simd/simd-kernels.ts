@@ -69,11 +69,6 @@ export function simdKernels(backend: WasmBackend): SimdKernels | undefined {
   return kernels ?? undefined;
 }
 
-/** The byte offset of a tensor's data on the wasm heap. */
-export function heapOffset(backend: WasmBackend, tensor: Parameters<WasmBackend['typedArrayFromHeap']>[0]) {
-  return backend.typedArrayFromHeap(tensor).byteOffset;
-}
-
 function backendMemory(backend: WasmBackend): WebAssembly.Memory | undefined {
   const module = (backend as unknown as { wasm?: EmscriptenModule }).wasm;
   const memory = module?.wasmMemory ?? module?.asm?.memory;
