@@ -98,7 +98,24 @@ function weightedSumGrads(
     });
 }
 
-describe('Conv2D gradient on wasm', () => {
+/** Both ways the memory kernels run on wasm: the SIMD kernels and plain loops. */
+const memoryPaths: [string, boolean][] = [
+  ['SIMD kernels', true],
+  ['plain loops', false],
+];
+
+/** Runs `body` with the wasm SIMD kernels on or off, and turns them back on. */
+async function withSimd<T>(on: boolean, body: () => Promise<T>): Promise<T> {
+  setWasmSimdKernelsEnabled(on);
+  try {
+    return await body();
+  } finally {
+    setWasmSimdKernelsEnabled(true);
+  }
+}
+
+// The gradients' slices, concats and transposes run on the SIMD kernels or on plain loops.
+describe.each(memoryPaths)('Conv2D gradient on wasm, %s', (_path, simd) => {
   const cases: [string, number[], number[], number | [number, number], Pad][] = [
     ['3x3 stride 1 same', [2, 8, 8, 3], [3, 3, 3, 4], 1, 'same'],
     ['3x3 stride 2 same', [2, 8, 8, 3], [3, 3, 3, 4], 2, 'same'],
@@ -176,7 +193,7 @@ describe('Conv2D gradient on wasm', () => {
         { shape: wShape, seed: 2 },
       ],
     );
-    await expectWasmMatchesCpu(grads);
+    await withSimd(simd, () => expectWasmMatchesCpu(grads));
   });
 
   test('leaks no tensors', async () => {
@@ -481,22 +498,6 @@ describe('BatchMatMul on wasm (every product on XNNPACK)', () => {
     }
   });
 });
-
-/** Both ways the memory kernels run on wasm: the SIMD kernels and plain loops. */
-const memoryPaths: [string, boolean][] = [
-  ['SIMD kernels', true],
-  ['plain loops', false],
-];
-
-/** Runs `body` with the wasm SIMD kernels on or off, and turns them back on. */
-async function withSimd<T>(on: boolean, body: () => Promise<T>): Promise<T> {
-  setWasmSimdKernelsEnabled(on);
-  try {
-    return await body();
-  } finally {
-    setWasmSimdKernelsEnabled(true);
-  }
-}
 
 describe('SIMD kernels on wasm', () => {
   test('load on the wasm backend heap, and only while turned on', async () => {
