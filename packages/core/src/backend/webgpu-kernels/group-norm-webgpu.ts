@@ -47,18 +47,15 @@ function groupNormForward(
     ...intUniforms(...sizeUniformValues(sizes)),
     { type: 'float32', data: [eps] },
   ]);
-  try {
-    const y = gpu.runWebGPUProgram(
-      groupNormalizeProgram(x!.shape, silu),
-      [x!, statistics, weight!, bias!],
-      'float32',
-      intUniforms(...sizeUniformValues(sizes)),
-    );
-    const [mean, rstd] = halves(gpu, statistics, [sizes.batch, groups]);
-    return [y, mean, rstd];
-  } finally {
-    gpu.disposeData(statistics.dataId);
-  }
+  const [mean, rstd] = halves(gpu, statistics, [sizes.batch, groups]);
+  gpu.disposeData(statistics.dataId);
+  const y = gpu.runWebGPUProgram(
+    groupNormalizeProgram(x!.shape, silu),
+    [x!, mean, rstd, weight!, bias!],
+    'float32',
+    intUniforms(...sizeUniformValues(sizes)),
+  );
+  return [y, mean, rstd];
 }
 
 /** The backward kernel; with SiLU fused in (`silu`), its inputs include the bias. */
@@ -72,25 +69,24 @@ function groupNormBackward(
   const groups = mean!.shape[1] as number;
   const sizes = groupNormSizes(x!, groups);
   const uniforms = intUniforms(...sizeUniformValues(sizes));
-  const statistics = joined(gpu, [mean!, rstd!]); // [2, B, G]
-  const temporary = [statistics];
+  const temporary: tf.TensorInfo[] = [];
   try {
     const sums = gpu.runWebGPUProgram(
       groupGradientSumsProgram(sizes, silu),
-      [dy!, x!, weight!, statistics, ...withBias],
+      [dy!, x!, weight!, mean!, rstd!, ...withBias],
       'float32',
       uniforms,
     );
     temporary.push(sums);
     const dx = gpu.runWebGPUProgram(
       groupNormInputGradientProgram(x!.shape, silu),
-      [dy!, x!, weight!, statistics, sums, ...withBias],
+      [dy!, x!, weight!, mean!, rstd!, sums, ...withBias],
       'float32',
       uniforms,
     );
     const channelSums = gpu.runWebGPUProgram(
       channelGradientSumsProgram(sizes, silu),
-      [dy!, x!, statistics, ...(silu ? [weight!, bias!] : [])],
+      [dy!, x!, mean!, rstd!, ...(silu ? [weight!, bias!] : [])],
       'float32',
       [...uniforms, ...intUniforms(sizes.batch)],
     );
@@ -120,14 +116,4 @@ function halves(gpu: WebGpuBackend, both: tf.TensorInfo, shape: number[]): [tf.T
     }
   };
   return [part(0), part(1)];
-}
-
-/** [2, ...shape] from two tensors of the same shape. */
-function joined(gpu: WebGpuBackend, [first, second]: [tf.TensorInfo, tf.TensorInfo]): tf.TensorInfo {
-  const joinedFlat = runWebGpuKernel(tf.Concat, gpu, [first, second], { axis: 0 });
-  try {
-    return runWebGpuKernel(tf.Reshape, gpu, { x: joinedFlat }, { shape: [2, ...first.shape] });
-  } finally {
-    gpu.disposeData(joinedFlat.dataId);
-  }
 }
