@@ -136,7 +136,7 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
   });
 
   describe.each([
-    ['all our kernels (implicit-GEMM filter gradient, GroupNorm programs, fused attention)', true],
+    ['all our kernels (implicit-GEMM conv2d gradients, GroupNorm programs, fused attention)', true],
     ['tfjs-backend-webgpu kernels and plain ops', false],
   ] as const)('with %s', (_path, ours) => {
     beforeEach(() => setWebGpuKernels(ours ? 'all' : 'none'));
@@ -154,7 +154,17 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
       { label: '3x3 stride 2, odd sizes', x: [3, 11, 9, 5], out: 7, k: 3, stride: 2, pad: 1 },
       { label: '1x1', x: [1, 8, 8, 12], out: 20, k: 1, stride: 1, pad: 0 },
       { label: '4x4 stride 2, valid', x: [2, 10, 10, 3], out: 4, k: 4, stride: 2, pad: 'valid' },
-    ] as const)('conv2d filter gradient agrees: $label', async ({ x, out, k, stride, pad }) => {
+      // Input gradient: 72 input channels take two blocks of 64 columns; 117 pixels part of a
+      // block of 128 rows.
+      {
+        label: '3x3, two column blocks, rows past the tile',
+        x: [1, 9, 13, 72],
+        out: 12,
+        k: 3,
+        stride: 1,
+        pad: 1,
+      },
+    ] as const)('conv2d filter and input gradients agree: $label', async ({ x, out, k, stride, pad }) => {
       const input = randn([...x]);
       const filter = randn([k, k, x[3], out]);
       const xShape = [...x] as [number, number, number, number];
@@ -166,9 +176,9 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
         const xs = tf.tensor4d(input.values, xShape);
         const w = tf.tensor4d(filter.values, [k, k, x[3], out]);
         const r = tf.tensor(upstream.values, upstream.shape);
-        const loss = (z: tf.Tensor) =>
-          tf.sum(tf.mul(tf.conv2d(xs, z as tf.Tensor4D, stride, pad as 'same'), r));
-        return [tf.grad(loss)(w)];
+        const loss = (input: tf.Tensor, filter: tf.Tensor) =>
+          tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, stride, pad as 'same'), r));
+        return [tf.grad((z: tf.Tensor) => loss(xs, z))(w), tf.grad((z: tf.Tensor) => loss(z, w))(xs)];
       });
       if (x[1] === 24) expect(splits).toBeGreaterThan(1);
     });

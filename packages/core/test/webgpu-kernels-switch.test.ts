@@ -1,28 +1,39 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { DEFAULT_WEBGPU_KERNELS, setWebGpuKernels, webGpuKernels } from '../src/backend/index.js';
+import { inputGradTiling, sharedBytes } from '../src/backend/webgpu-kernels/conv2d-input-grad-program.js';
 
 afterEach(() => setWebGpuKernels('default'));
 
 describe('setWebGpuKernels', () => {
   test('starts from the defaults: fused attention off until measured on a GPU', () => {
-    expect(webGpuKernels()).toEqual({ groupNorm: true, conv2dFilterGrad: true, attention: false });
+    expect(webGpuKernels()).toEqual({
+      groupNorm: true,
+      conv2dFilterGrad: true,
+      conv2dInputGrad: true,
+      attention: false,
+    });
     expect(webGpuKernels()).toEqual(DEFAULT_WEBGPU_KERNELS);
   });
 
   test("'all', 'none', some by name, then 'default' again", () => {
     setWebGpuKernels('all');
-    expect(Object.values(webGpuKernels())).toEqual([true, true, true]);
+    expect(Object.values(webGpuKernels())).toEqual([true, true, true, true]);
     setWebGpuKernels('none');
-    expect(Object.values(webGpuKernels())).toEqual([false, false, false]);
+    expect(Object.values(webGpuKernels())).toEqual([false, false, false, false]);
     setWebGpuKernels({ attention: true });
-    expect(webGpuKernels()).toEqual({ groupNorm: false, conv2dFilterGrad: false, attention: true });
+    expect(webGpuKernels()).toEqual({
+      groupNorm: false,
+      conv2dFilterGrad: false,
+      conv2dInputGrad: false,
+      attention: true,
+    });
     setWebGpuKernels('default');
     expect(webGpuKernels()).toEqual(DEFAULT_WEBGPU_KERNELS);
   });
 
   test('an unknown kernel or a value that is not a boolean is refused by name, and changes nothing', () => {
     expect(() => setWebGpuKernels({ softmax: true } as never)).toThrow(
-      'setWebGpuKernels: unknown kernel "softmax"; valid: groupNorm, conv2dFilterGrad, attention',
+      'setWebGpuKernels: unknown kernel "softmax"; valid: groupNorm, conv2dFilterGrad, conv2dInputGrad, attention',
     );
     expect(() => setWebGpuKernels({ groupNorm: false, attention: 1 } as never)).toThrow(
       'setWebGpuKernels: attention must be true or false, got 1',
@@ -34,5 +45,17 @@ describe('setWebGpuKernels', () => {
       "setWebGpuKernels: expected 'default', 'all', 'none' or { kernel: boolean }, got fast",
     );
     expect(webGpuKernels()).toEqual(DEFAULT_WEBGPU_KERNELS);
+  });
+});
+
+describe('the conv2d input gradient tiling', () => {
+  test('two channel blocks where there are more than 64 channels and the workgroup memory holds them', () => {
+    const wide = inputGradTiling(128, 32768);
+    expect(wide).toEqual({ rowBlocks: 2, colBlocks: 2 });
+    expect(sharedBytes(wide)).toBe(17408);
+    // WebGPU's guaranteed 16 KB does not hold two blocks of each; nor do 64 channels need them.
+    expect(inputGradTiling(128, 16384)).toEqual({ rowBlocks: 2, colBlocks: 1 });
+    expect(sharedBytes({ rowBlocks: 2, colBlocks: 1 })).toBeLessThanOrEqual(16384);
+    expect(inputGradTiling(64, 32768)).toEqual({ rowBlocks: 2, colBlocks: 1 });
   });
 });

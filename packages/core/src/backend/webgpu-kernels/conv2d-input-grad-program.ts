@@ -1,0 +1,256 @@
+import type { WebGpuProgram } from './webgpu-program.js';
+
+/**
+ * The 16 x 16 threads of a workgroup each compute 4 x 4 entries of every 64 x 64 block of its
+ * tile: a thread's entries are four consecutive rows (and columns) of each block, one vec4.
+ */
+const THREADS_PER_SIDE = 16;
+const BLOCK = 4 * THREADS_PER_SIDE;
+/** Entries of the inner sum (filter tap, output channel) taken into shared memory per step. */
+export const TILE_INNER = 16;
+/** Groups of four inner entries of one row (or column) that each thread loads per block and step. */
+const QUADS_PER_THREAD = (BLOCK * TILE_INNER) / 4 / THREADS_PER_SIDE ** 2;
+/**
+ * A shared block row holds 64 entries as 16 vec4s, plus one: the padding spreads the stores of
+ * neighbouring threads, which write four rows apart, over distinct memory banks.
+ */
+const BLOCK_VEC4S = BLOCK / 4 + 1;
+
+export const INPUT_GRAD_UNIFORMS = [
+  'rows : i32, cols : i32, inner : i32, outChannels : i32,',
+  'inHeight : i32, inWidth : i32, outHeight : i32, outWidth : i32, filterWidth : i32,',
+  'strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, steps : i32,',
+].join(' ');
+
+/** A tile of dx for one workgroup: rowBlocks x colBlocks blocks of 64 x 64. */
+export interface InputGradTiling {
+  rowBlocks: number;
+  colBlocks: number;
+}
+
+/**
+ * Two blocks of pixels, and two of channels where there are more than 64 and the device's
+ * workgroup memory holds them (17 KB; WebGPU guarantees 16): each thread then computes 8 x 8 (or
+ * 8 x 4) entries, twice as many multiply-adds per shared-memory read as 4 x 4.
+ */
+export function inputGradTiling(cols: number, workgroupStorageBytes: number): InputGradTiling {
+  const wide: InputGradTiling = { rowBlocks: 2, colBlocks: 2 };
+  if (cols > BLOCK && sharedBytes(wide) <= workgroupStorageBytes) return wide;
+  return { rowBlocks: 2, colBlocks: 1 };
+}
+
+/** The workgroup memory of the two shared tiles. */
+export function sharedBytes({ rowBlocks, colBlocks }: InputGradTiling): number {
+  return TILE_INNER * (rowBlocks + colBlocks) * BLOCK_VEC4S * 16;
+}
+
+/**
+ * dx [N * H * W, in] of an NHWC conv2d as an implicit GEMM: dx = A B, where A [pixels, kh * kw *
+ * out] holds, for input pixel (n, ih, iw) and inner entry (ki, kj, o), dy at the output pixel that
+ * sees the input through tap (ki, kj) (zero where there is none: padding, or a stride skipping
+ * the pixel), and B [kh * kw * out, in] is the filter with its channel axes swapped. Neither is
+ * formed: each step, every thread loads groups of four consecutive inner entries (output channels,
+ * contiguous in dy and in the filter) of rows of A and columns of B into shared memory, then
+ * accumulates its entries of the tile of dx from vec4 reads of both.
+ *
+ * When `out` is a multiple of 4, a group is one vec4 read of each, and each thread steps its
+ * groups' (ki, kj, o) along without dividing; otherwise four scalar reads, each index divided out.
+ */
+export function inputGradProgram(
+  outputShape: number[],
+  rows: number,
+  cols: number,
+  outChannels: number,
+  { rowBlocks, colBlocks }: InputGradTiling,
+): WebGpuProgram {
+  const vec4 = outChannels % 4 === 0;
+  return {
+    variableNames: ['dy', 'W'],
+    outputShape,
+    shaderKey: `dalle2js_conv2d_input_grad_${vec4 ? 'vec4' : 'scalar'}_${rowBlocks}x${colBlocks}`,
+    dispatchLayout: { x: outputShape.map((_, axis) => axis) },
+    dispatch: [Math.ceil(cols / (BLOCK * colBlocks)), Math.ceil(rows / (BLOCK * rowBlocks)), 1],
+    workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
+    ...(vec4 ? { variableComponents: [4, 4] } : {}),
+    uniforms: INPUT_GRAD_UNIFORMS,
+    getUserCode: () => `
+      var<workgroup> tileA : array<array<vec4<f32>, ${rowBlocks * BLOCK_VEC4S}>, ${TILE_INNER}>;
+      var<workgroup> tileB : array<array<vec4<f32>, ${colBlocks * BLOCK_VEC4S}>, ${TILE_INNER}>;
+
+      // The output row (or column) that sees input row v (shifted by the padding, less the tap)
+      // at this stride, or -1 where none does.
+      fn seenBy(v : i32, stride : i32, size : i32) -> i32 {
+        if (v < 0) {
+          return -1;
+        }
+        var out = v;
+        if (stride != 1) {
+          out = v / stride;
+          if (out * stride != v) {
+            return -1;
+          }
+        }
+        return select(-1, out, out < size);
+      }
+
+      // dy's float index for batch n, input pixel (y, x) + padding and inner entry (ki, kj, o),
+      // or -1 where it reads zero.
+      fn dyIndex(n : i32, y : i32, x : i32, ki : i32, kj : i32, o : i32) -> i32 {
+        let oy = seenBy(y - ki, uniforms.strideHeight, uniforms.outHeight);
+        let ox = seenBy(x - kj, uniforms.strideWidth, uniforms.outWidth);
+        if (n < 0 || oy < 0 || ox < 0) {
+          return -1;
+        }
+        return ((n * uniforms.outHeight + oy) * uniforms.outWidth + ox) * uniforms.outChannels + o;
+      }
+
+      // The filter's float index of tap (ki, kj), input channel c, output channel o, or -1 outside.
+      fn wIndex(ki : i32, kj : i32, c : i32, o : i32) -> i32 {
+        if (c >= uniforms.cols) {
+          return -1;
+        }
+        return ((ki * uniforms.filterWidth + kj) * uniforms.cols + c) * uniforms.outChannels + o;
+      }
+
+      fn main(index : i32) {
+        let tx = i32(localId.x);
+        let ty = i32(localId.y);
+        let thread = ty * ${THREADS_PER_SIDE} + tx;
+        let col0 = i32(workgroupId.x) * ${BLOCK * colBlocks};
+        let row0 = i32(workgroupId.y) * ${BLOCK * rowBlocks};
+        // This thread loads groups quad, quad + 4, ... of four inner entries of row (pixel) j of
+        // each block of A and of column (channel) j of each block of B.
+        let quad = thread % 4;
+        let j = thread / 4;
+        let pixels = uniforms.inHeight * uniforms.inWidth;
+        var ns : array<i32, ${rowBlocks}>;
+        var ys : array<i32, ${rowBlocks}>;
+        var xs : array<i32, ${rowBlocks}>;
+        for (var h = 0; h < ${rowBlocks}; h = h + 1) {
+          let p = row0 + j + ${BLOCK} * h;
+          ns[h] = select(-1, p / pixels, p < uniforms.rows);
+          ys[h] = (p % pixels) / uniforms.inWidth + uniforms.padTop;
+          xs[h] = p % uniforms.inWidth + uniforms.padLeft;
+        }
+        ${vec4 ? VEC4_LOAD_STATE : ''}
+        // sums[4 * rowBlock + r][colBlock]: row 4 * ty + r of that row block, columns 4 * tx ..
+        var sums : array<array<vec4<f32>, ${colBlocks}>, ${4 * rowBlocks}>;
+        // The trip count comes from uniforms alone: barriers need uniform control flow.
+        for (var step = 0; step < uniforms.steps; step = step + 1) {
+          for (var s = 0; s < ${QUADS_PER_THREAD}; s = s + 1) {
+            let q = quad + 4 * s;
+            let m = step * ${TILE_INNER} + 4 * q;
+            // Initialised explicitly: Dawn on lavapipe kept values from the previous iteration.
+            var a = array<vec4<f32>, ${rowBlocks}>();
+            var b = array<vec4<f32>, ${colBlocks}>();
+            ${vec4 ? VEC4_LOAD(rowBlocks, colBlocks) : SCALAR_LOAD(rowBlocks, colBlocks)}
+            for (var e = 0; e < 4; e = e + 1) {
+              for (var h = 0; h < ${rowBlocks}; h = h + 1) {
+                tileA[4 * q + e][j / 4 + ${BLOCK_VEC4S} * h][j % 4] = a[h][e];
+              }
+              for (var h = 0; h < ${colBlocks}; h = h + 1) {
+                tileB[4 * q + e][j / 4 + ${BLOCK_VEC4S} * h][j % 4] = b[h][e];
+              }
+            }
+          }
+          workgroupBarrier();
+          for (var k = 0; k < ${TILE_INNER}; k = k + 1) {
+            var colsOfB : array<vec4<f32>, ${colBlocks}>;
+            for (var g = 0; g < ${colBlocks}; g = g + 1) {
+              colsOfB[g] = tileB[k][tx + ${BLOCK_VEC4S} * g];
+            }
+            for (var h = 0; h < ${rowBlocks}; h = h + 1) {
+              let rowsOfA = tileA[k][ty + ${BLOCK_VEC4S} * h];
+              for (var r = 0; r < 4; r = r + 1) {
+                for (var g = 0; g < ${colBlocks}; g = g + 1) {
+                  sums[4 * h + r][g] = sums[4 * h + r][g] + rowsOfA[r] * colsOfB[g];
+                }
+              }
+            }
+          }
+          workgroupBarrier();
+        }
+        for (var r = 0; r < ${4 * rowBlocks}; r = r + 1) {
+          let row = row0 + ${BLOCK} * (r / 4) + 4 * ty + r % 4;
+          for (var g = 0; g < ${colBlocks}; g = g + 1) {
+            for (var e = 0; e < 4; e = e + 1) {
+              let col = col0 + ${BLOCK} * g + 4 * tx + e;
+              if (row < uniforms.rows && col < uniforms.cols) {
+                setOutputAtIndex(row * uniforms.cols + col, sums[r][g][e]);
+              }
+            }
+          }
+        }
+      }
+    `,
+  };
+}
+
+/** (ki, kj, o) of each of the thread's groups, divided out once and then stepped along. */
+const VEC4_LOAD_STATE = `
+        var kis : array<i32, ${QUADS_PER_THREAD}>;
+        var kjs : array<i32, ${QUADS_PER_THREAD}>;
+        var os : array<i32, ${QUADS_PER_THREAD}>;
+        for (var s = 0; s < ${QUADS_PER_THREAD}; s = s + 1) {
+          let m = 4 * (quad + 4 * s);
+          let tap = m / uniforms.outChannels;
+          kis[s] = tap / uniforms.filterWidth;
+          kjs[s] = tap % uniforms.filterWidth;
+          os[s] = m % uniforms.outChannels;
+        }
+`;
+
+/** Entries m .. m + 3 share a tap (out is a multiple of 4, and so is m): one vec4 read each. */
+const VEC4_LOAD = (rowBlocks: number, colBlocks: number) => `
+            if (m < uniforms.inner) {
+              for (var h = 0; h < ${rowBlocks}; h = h + 1) {
+                let i = dyIndex(ns[h], ys[h], xs[h], kis[s], kjs[s], os[s]);
+                if (i >= 0) {
+                  a[h] = dy[i / 4];
+                }
+              }
+              for (var h = 0; h < ${colBlocks}; h = h + 1) {
+                let w = wIndex(kis[s], kjs[s], col0 + j + ${BLOCK} * h, os[s]);
+                if (w >= 0) {
+                  b[h] = W[w / 4];
+                }
+              }
+            }
+            os[s] = os[s] + ${TILE_INNER};
+            while (os[s] >= uniforms.outChannels) {
+              os[s] = os[s] - uniforms.outChannels;
+              kjs[s] = kjs[s] + 1;
+              if (kjs[s] == uniforms.filterWidth) {
+                kjs[s] = 0;
+                kis[s] = kis[s] + 1;
+              }
+            }
+`;
+
+const SCALAR_LOAD = (rowBlocks: number, colBlocks: number) => `
+            for (var e = 0; e < 4; e = e + 1) {
+              if (m + e < uniforms.inner) {
+                let o = (m + e) % uniforms.outChannels;
+                let tap = (m + e) / uniforms.outChannels;
+                let ki = tap / uniforms.filterWidth;
+                let kj = tap % uniforms.filterWidth;
+                for (var h = 0; h < ${rowBlocks}; h = h + 1) {
+                  let i = dyIndex(ns[h], ys[h], xs[h], ki, kj, o);
+                  if (i >= 0) {
+                    a[h][e] = dy[i];
+                  }
+                }
+                for (var h = 0; h < ${colBlocks}; h = h + 1) {
+                  let w = wIndex(ki, kj, col0 + j + ${BLOCK} * h, o);
+                  if (w >= 0) {
+                    b[h][e] = W[w];
+                  }
+                }
+              }
+            }
+`;
+
+/** The program's `steps` uniform: the tiles of the inner sum. */
+export function innerSteps(inner: number): number {
+  return Math.ceil(inner / TILE_INNER);
+}
