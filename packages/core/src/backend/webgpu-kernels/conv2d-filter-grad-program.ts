@@ -1,11 +1,16 @@
+import {
+  accumulateTiles,
+  BLOCK,
+  declareSums,
+  type GemmTiling,
+  storeSums,
+  THREADS_PER_SIDE,
+} from './tiled-gemm.js';
 import type { WebGpuProgram } from './webgpu-program.js';
 
-/** Rows (filter entries) and columns (output channels) of dW that one workgroup computes. */
-export const TILE = 64;
 /** Output pixels that a workgroup takes into shared memory per step. */
 export const TILE_PIXELS = 16;
-/** Each thread computes a 4 x 4 block of the tile: 16 x 16 threads. */
-const THREADS_PER_SIDE = TILE / 4;
+const THREADS = THREADS_PER_SIDE ** 2;
 
 /** The sizes of a conv2d filter gradient, passed to the program as uniforms. */
 export interface FilterGradSizes {
@@ -27,97 +32,131 @@ export const FILTER_GRAD_UNIFORMS = [
 ].join(' ');
 
 /**
- * dW [kh * kw * in, out] of an NHWC conv2d as an implicit GEMM: dW = im2col(x)^T dy, summed over
- * the output pixels, where the im2col matrix is never formed: each workgroup loads a TILE_PIXELS x
- * TILE block of it straight from x (zero outside the input) and the matching block of dy into
- * shared memory, then every thread accumulates a 4 x 4 block of a TILE x TILE tile of dW. The sum
- * over pixels is split `splits` ways (the third dispatch dimension) so that small filters still
- * fill the GPU; the output [splits, rows, cols] holds the partial sums.
+ * Two blocks of rows (filter entries) and of columns (output channels) where there are more than
+ * 64: 8 x 8 entries a thread. The shared tiles then take 16 KB, what WebGPU guarantees.
  */
-export function filterGradProgram(sizes: FilterGradSizes): WebGpuProgram {
+export function filterGradTiling(rows: number, cols: number): GemmTiling {
+  return { rowBlocks: rows > BLOCK ? 2 : 1, colBlocks: cols > BLOCK ? 2 : 1 };
+}
+
+/**
+ * dW [kh * kw * in, out] of an NHWC conv2d as an implicit GEMM: dW = im2col(x)^T dy, summed over
+ * the output pixels, where the im2col matrix is never formed. Each step a workgroup loads
+ * TILE_PIXELS pixels of its rows of im2col(x), straight from x (zero outside the input), and of
+ * its columns of dy into shared memory, four consecutive rows or columns per load (input or output
+ * channels, contiguous in memory: one vec4 read when the channels are a multiple of 4), then every
+ * thread accumulates its entries of the tile (see `accumulateTiles`). The sum over pixels is
+ * split `splits` ways (the third dispatch dimension) so that small filters still fill the GPU; the
+ * output [splits, rows, cols] holds the partial sums.
+ */
+export function filterGradProgram(sizes: FilterGradSizes, inChannels: number): WebGpuProgram {
+  const tiling = filterGradTiling(sizes.rows, sizes.cols);
+  const { rowBlocks, colBlocks } = tiling;
+  const vec4X = inChannels % 4 === 0;
+  const vec4Dy = sizes.cols % 4 === 0;
+  const [rowVec4s, colVec4s] = [rowBlocks * (BLOCK / 4), colBlocks * (BLOCK / 4)];
   return {
     variableNames: ['x', 'dy'],
     outputShape: [sizes.splits, sizes.rows, sizes.cols],
-    shaderKey: 'dalle2js_conv2d_filter_grad',
+    shaderKey: `dalle2js_conv2d_filter_grad_${rowBlocks}x${colBlocks}_${vec4X}_${vec4Dy}`,
     dispatchLayout: { x: [0, 1, 2] },
-    dispatch: [Math.ceil(sizes.cols / TILE), Math.ceil(sizes.rows / TILE), sizes.splits],
+    dispatch: [
+      Math.ceil(sizes.cols / (BLOCK * colBlocks)),
+      Math.ceil(sizes.rows / (BLOCK * rowBlocks)),
+      sizes.splits,
+    ],
     workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
+    variableComponents: [vec4X ? 4 : 1, vec4Dy ? 4 : 1],
     uniforms: `${FILTER_GRAD_UNIFORMS} steps : i32,`,
     getUserCode: () => `
-      var<workgroup> tileX : array<array<f32, ${TILE}>, ${TILE_PIXELS}>;
-      var<workgroup> tileDy : array<array<f32, ${TILE}>, ${TILE_PIXELS}>;
+      var<workgroup> tileA : array<array<vec4<f32>, ${rowVec4s}>, ${TILE_PIXELS}>;
+      var<workgroup> tileB : array<array<vec4<f32>, ${colVec4s}>, ${TILE_PIXELS}>;
 
-      // Entry (p, m) of im2col(x): output pixel p = (n, oh, ow) seen through filter entry
-      // m = (ki, kj, c), or zero where the tap falls in the padding.
-      fn im2col(p : i32, m : i32, end : i32) -> f32 {
+      // x's float index of entry (p, m) of im2col(x): output pixel p seen through filter entry
+      // m = (ki, kj, c), or -1 where the tap falls in the padding or past the ends.
+      fn xIndex(p : i32, m : i32, end : i32) -> i32 {
         if (p >= end || m >= uniforms.rows) {
-          return 0.0;
+          return -1;
         }
         let c = m % uniforms.inChannels;
         let tap = m / uniforms.inChannels;
-        let kj = tap % uniforms.filterWidth;
-        let ki = tap / uniforms.filterWidth;
         let ow = p % uniforms.outWidth;
         let rest = p / uniforms.outWidth;
-        let oh = rest % uniforms.outHeight;
-        let n = rest / uniforms.outHeight;
-        let ih = oh * uniforms.strideHeight + ki - uniforms.padTop;
-        let iw = ow * uniforms.strideWidth + kj - uniforms.padLeft;
+        let ih = (rest % uniforms.outHeight) * uniforms.strideHeight + tap / uniforms.filterWidth -
+          uniforms.padTop;
+        let iw = ow * uniforms.strideWidth + tap % uniforms.filterWidth - uniforms.padLeft;
         if (ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) {
-          return 0.0;
+          return -1;
         }
-        return x[((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + c];
+        let n = rest / uniforms.outHeight;
+        return ((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + c;
       }
 
-      fn gradient(p : i32, col : i32, end : i32) -> f32 {
-        if (p >= end || col >= uniforms.cols) {
-          return 0.0;
+      // Four consecutive rows m .. m + 3 of im2col(x) at pixel p.
+      fn loadX(p : i32, m : i32, end : i32) -> vec4<f32> {
+        ${
+          vec4X
+            ? `let i = xIndex(p, m, end);
+        return select(vec4<f32>(0.0), x[max(i, 0) / 4], i >= 0);`
+            : `var values = vec4<f32>(0.0);
+        for (var e = 0; e < 4; e = e + 1) {
+          let i = xIndex(p, m + e, end);
+          if (i >= 0) {
+            values[e] = x[i];
+          }
         }
-        return dy[p * uniforms.cols + col];
+        return values;`
+        }
+      }
+
+      // Four consecutive columns col .. col + 3 of dy at pixel p.
+      fn loadDy(p : i32, col : i32, end : i32) -> vec4<f32> {
+        ${
+          vec4Dy
+            ? `if (p >= end || col >= uniforms.cols) {
+          return vec4<f32>(0.0);
+        }
+        return dy[(p * uniforms.cols + col) / 4];`
+            : `var values = vec4<f32>(0.0);
+        for (var e = 0; e < 4; e = e + 1) {
+          if (p < end && col + e < uniforms.cols) {
+            values[e] = dy[p * uniforms.cols + col + e];
+          }
+        }
+        return values;`
+        }
       }
 
       fn main(index : i32) {
         let tx = i32(localId.x);
         let ty = i32(localId.y);
         let thread = ty * ${THREADS_PER_SIDE} + tx;
-        let col0 = i32(workgroupId.x) * ${TILE};
-        let row0 = i32(workgroupId.y) * ${TILE};
+        let col0 = i32(workgroupId.x) * ${BLOCK * colBlocks};
+        let row0 = i32(workgroupId.y) * ${BLOCK * rowBlocks};
         let split = i32(workgroupId.z);
         let begin = split * uniforms.pixelsPerSplit;
         let end = min(begin + uniforms.pixelsPerSplit, uniforms.pixels);
-        var sums : array<array<f32, 4>, 4>;
+        ${declareSums(tiling)}
         // The trip count comes from uniforms alone: barriers need uniform control flow.
         for (var step = 0; step < uniforms.steps; step = step + 1) {
           let p0 = begin + step * ${TILE_PIXELS};
-          for (var i = 0; i < ${(TILE * TILE_PIXELS) / (THREADS_PER_SIDE * THREADS_PER_SIDE)}; i = i + 1) {
-            let e = thread + i * ${THREADS_PER_SIDE * THREADS_PER_SIDE};
-            let k = e / ${TILE};
-            let j = e % ${TILE};
-            tileX[k][j] = im2col(p0 + k, row0 + j, end);
-            tileDy[k][j] = gradient(p0 + k, col0 + j, end);
+          // Load e of a tile: pixel e / (vec4s a row), vec4 e % (vec4s a row); consecutive
+          // threads read consecutive channels.
+          for (var e = thread; e < ${TILE_PIXELS * rowVec4s}; e = e + ${THREADS}) {
+            let k = e / ${rowVec4s};
+            let v = e % ${rowVec4s};
+            tileA[k][v] = loadX(p0 + k, row0 + 4 * v, end);
+          }
+          for (var e = thread; e < ${TILE_PIXELS * colVec4s}; e = e + ${THREADS}) {
+            let k = e / ${colVec4s};
+            let v = e % ${colVec4s};
+            tileB[k][v] = loadDy(p0 + k, col0 + 4 * v, end);
           }
           workgroupBarrier();
-          for (var k = 0; k < ${TILE_PIXELS}; k = k + 1) {
-            let a = vec4<f32>(tileX[k][ty * 4], tileX[k][ty * 4 + 1], tileX[k][ty * 4 + 2], tileX[k][ty * 4 + 3]);
-            let b = vec4<f32>(tileDy[k][tx * 4], tileDy[k][tx * 4 + 1], tileDy[k][tx * 4 + 2], tileDy[k][tx * 4 + 3]);
-            for (var r = 0; r < 4; r = r + 1) {
-              sums[r][0] = sums[r][0] + a[r] * b[0];
-              sums[r][1] = sums[r][1] + a[r] * b[1];
-              sums[r][2] = sums[r][2] + a[r] * b[2];
-              sums[r][3] = sums[r][3] + a[r] * b[3];
-            }
-          }
+${accumulateTiles(tiling, TILE_PIXELS, BLOCK / 4, BLOCK / 4)}
           workgroupBarrier();
         }
-        for (var r = 0; r < 4; r = r + 1) {
-          let row = row0 + ty * 4 + r;
-          for (var c = 0; c < 4; c = c + 1) {
-            let col = col0 + tx * 4 + c;
-            if (row < uniforms.rows && col < uniforms.cols) {
-              setOutputAtIndex((split * uniforms.rows + row) * uniforms.cols + col, sums[r][c]);
-            }
-          }
-        }
+${storeSums(tiling, 'uniforms.rows', 'uniforms.cols', 'split * uniforms.rows * uniforms.cols')}
       }
     `,
   };

@@ -3,10 +3,11 @@ import { overrideKernel } from '../override-kernel.js';
 import {
   type FilterGradSizes,
   filterGradProgram,
+  filterGradTiling,
   stepsPerSplit,
-  TILE,
   TILE_PIXELS,
 } from './conv2d-filter-grad-program.js';
+import { BLOCK } from './tiled-gemm.js';
 import { webGpuKernelEnabled } from './webgpu-kernels-switch.js';
 import { intUniforms, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
 
@@ -75,7 +76,12 @@ function conv2dFilterGrad(
     info.padInfo.left,
     stepsPerSplit(sizes),
   );
-  const partial = gpu.runWebGPUProgram(filterGradProgram(sizes), [x!, dy!], 'float32', uniforms);
+  const partial = gpu.runWebGPUProgram(
+    filterGradProgram(sizes, info.inChannels),
+    [x!, dy!],
+    'float32',
+    uniforms,
+  );
   try {
     const summed =
       sizes.splits === 1
@@ -93,7 +99,8 @@ function conv2dFilterGrad(
 
 /** How many ways to split the pixel sum of a rows x cols gradient, and the pixels in each split. */
 export function splitSizes(rows: number, cols: number, pixels: number): FilterGradSizes {
-  const tiles = Math.ceil(rows / TILE) * Math.ceil(cols / TILE);
+  const { rowBlocks, colBlocks } = filterGradTiling(rows, cols);
+  const tiles = Math.ceil(rows / (BLOCK * rowBlocks)) * Math.ceil(cols / (BLOCK * colBlocks));
   const wanted = Math.ceil(TARGET_WORKGROUPS / tiles);
   const most = Math.max(1, Math.floor(pixels / MIN_PIXELS_PER_SPLIT));
   const splits = Math.min(wanted, most);

@@ -1,11 +1,13 @@
+import {
+  accumulateTiles,
+  BLOCK,
+  declareSums,
+  type GemmTiling,
+  storeSums,
+  THREADS_PER_SIDE,
+} from './tiled-gemm.js';
 import type { WebGpuProgram } from './webgpu-program.js';
 
-/**
- * The 16 x 16 threads of a workgroup each compute 4 x 4 entries of every 64 x 64 block of its
- * tile: a thread's entries are four consecutive rows (and columns) of each block, one vec4.
- */
-const THREADS_PER_SIDE = 16;
-const BLOCK = 4 * THREADS_PER_SIDE;
 /** Entries of the inner sum (filter tap, output channel) taken into shared memory per step. */
 export const TILE_INNER = 16;
 /** Groups of four inner entries of one row (or column) that each thread loads per block and step. */
@@ -22,25 +24,19 @@ export const INPUT_GRAD_UNIFORMS = [
   'strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, steps : i32,',
 ].join(' ');
 
-/** A tile of dx for one workgroup: rowBlocks x colBlocks blocks of 64 x 64. */
-export interface InputGradTiling {
-  rowBlocks: number;
-  colBlocks: number;
-}
-
 /**
  * Two blocks of pixels, and two of channels where there are more than 64 and the device's
  * workgroup memory holds them (17 KB; WebGPU guarantees 16): each thread then computes 8 x 8 (or
  * 8 x 4) entries, twice as many multiply-adds per shared-memory read as 4 x 4.
  */
-export function inputGradTiling(cols: number, workgroupStorageBytes: number): InputGradTiling {
-  const wide: InputGradTiling = { rowBlocks: 2, colBlocks: 2 };
+export function inputGradTiling(cols: number, workgroupStorageBytes: number): GemmTiling {
+  const wide: GemmTiling = { rowBlocks: 2, colBlocks: 2 };
   if (cols > BLOCK && sharedBytes(wide) <= workgroupStorageBytes) return wide;
   return { rowBlocks: 2, colBlocks: 1 };
 }
 
 /** The workgroup memory of the two shared tiles. */
-export function sharedBytes({ rowBlocks, colBlocks }: InputGradTiling): number {
+export function sharedBytes({ rowBlocks, colBlocks }: GemmTiling): number {
   return TILE_INNER * (rowBlocks + colBlocks) * BLOCK_VEC4S * 16;
 }
 
@@ -61,9 +57,10 @@ export function inputGradProgram(
   rows: number,
   cols: number,
   outChannels: number,
-  { rowBlocks, colBlocks }: InputGradTiling,
+  tiling: GemmTiling,
 ): WebGpuProgram {
   const vec4 = outChannels % 4 === 0;
+  const { rowBlocks, colBlocks } = tiling;
   return {
     variableNames: ['dy', 'W'],
     outputShape,
@@ -133,8 +130,7 @@ export function inputGradProgram(
           xs[h] = p % uniforms.inWidth + uniforms.padLeft;
         }
         ${vec4 ? VEC4_LOAD_STATE : ''}
-        // sums[4 * rowBlock + r][colBlock]: row 4 * ty + r of that row block, columns 4 * tx ..
-        var sums : array<array<vec4<f32>, ${colBlocks}>, ${4 * rowBlocks}>;
+        ${declareSums(tiling)}
         // The trip count comes from uniforms alone: barriers need uniform control flow.
         for (var step = 0; step < uniforms.steps; step = step + 1) {
           for (var s = 0; s < ${QUADS_PER_THREAD}; s = s + 1) {
@@ -154,33 +150,10 @@ export function inputGradProgram(
             }
           }
           workgroupBarrier();
-          for (var k = 0; k < ${TILE_INNER}; k = k + 1) {
-            var colsOfB : array<vec4<f32>, ${colBlocks}>;
-            for (var g = 0; g < ${colBlocks}; g = g + 1) {
-              colsOfB[g] = tileB[k][tx + ${BLOCK_VEC4S} * g];
-            }
-            for (var h = 0; h < ${rowBlocks}; h = h + 1) {
-              let rowsOfA = tileA[k][ty + ${BLOCK_VEC4S} * h];
-              for (var r = 0; r < 4; r = r + 1) {
-                for (var g = 0; g < ${colBlocks}; g = g + 1) {
-                  sums[4 * h + r][g] = sums[4 * h + r][g] + rowsOfA[r] * colsOfB[g];
-                }
-              }
-            }
-          }
+${accumulateTiles(tiling, TILE_INNER, BLOCK_VEC4S, BLOCK_VEC4S)}
           workgroupBarrier();
         }
-        for (var r = 0; r < ${4 * rowBlocks}; r = r + 1) {
-          let row = row0 + ${BLOCK} * (r / 4) + 4 * ty + r % 4;
-          for (var g = 0; g < ${colBlocks}; g = g + 1) {
-            for (var e = 0; e < 4; e = e + 1) {
-              let col = col0 + ${BLOCK} * g + 4 * tx + e;
-              if (row < uniforms.rows && col < uniforms.cols) {
-                setOutputAtIndex(row * uniforms.cols + col, sums[r][g][e]);
-              }
-            }
-          }
-        }
+${storeSums(tiling, 'uniforms.rows', 'uniforms.cols')}
       }
     `,
   };
