@@ -136,7 +136,7 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
   });
 
   describe.each([
-    ['all our kernels (implicit-GEMM conv2d gradients, GroupNorm programs, fused attention)', true],
+    ['all our kernels (implicit-GEMM conv2d and gradients, GroupNorm programs, fused attention)', true],
     ['tfjs-backend-webgpu kernels and plain ops', false],
   ] as const)('with %s', (_path, ours) => {
     beforeEach(() => setWebGpuKernels(ours ? 'all' : 'none'));
@@ -164,24 +164,43 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
         stride: 1,
         pad: 1,
       },
-    ] as const)('conv2d filter and input gradients agree: $label', async ({ x, out, k, stride, pad }) => {
-      const input = randn([...x]);
-      const filter = randn([k, k, x[3], out]);
-      const xShape = [...x] as [number, number, number, number];
-      const info = tf.backend_util.computeConv2DInfo(xShape, [k, k, x[3], out], stride, 1, pad as 'same');
-      // A random upstream gradient, drawn once for both backends.
-      const upstream = randn([x[0], info.outHeight, info.outWidth, out]);
-      const splits = splitSizes(k * k * x[3], out, x[0] * info.outHeight * info.outWidth).splits;
-      await expectAgreement(() => {
-        const xs = tf.tensor4d(input.values, xShape);
-        const w = tf.tensor4d(filter.values, [k, k, x[3], out]);
-        const r = tf.tensor(upstream.values, upstream.shape);
-        const loss = (input: tf.Tensor, filter: tf.Tensor) =>
-          tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, stride, pad as 'same'), r));
-        return [tf.grad((z: tf.Tensor) => loss(xs, z))(w), tf.grad((z: tf.Tensor) => loss(z, w))(xs)];
-      });
-      if (x[1] === 24) expect(splits).toBeGreaterThan(1);
-    });
+    ] as const)(
+      'conv2d and its filter and input gradients agree: $label',
+      async ({ x, out, k, stride, pad }) => {
+        const input = randn([...x]);
+        const filter = randn([k, k, x[3], out]);
+        const xShape = [...x] as [number, number, number, number];
+        const info = tf.backend_util.computeConv2DInfo(xShape, [k, k, x[3], out], stride, 1, pad as 'same');
+        // A random upstream gradient, drawn once for both backends.
+        const upstream = randn([x[0], info.outHeight, info.outWidth, out]);
+        const splits = splitSizes(k * k * x[3], out, x[0] * info.outHeight * info.outWidth).splits;
+        const compute = () => {
+          const xs = tf.tensor4d(input.values, xShape);
+          const w = tf.tensor4d(filter.values, [k, k, x[3], out]);
+          const r = tf.tensor(upstream.values, upstream.shape);
+          const loss = (input: tf.Tensor, filter: tf.Tensor) =>
+            tf.sum(tf.mul(tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, stride, pad as 'same'), r));
+          return [
+            tf.conv2d(xs, w, stride, pad as 'same'),
+            tf.grad((z: tf.Tensor) => loss(xs, z))(w),
+            tf.grad((z: tf.Tensor) => loss(z, w))(xs),
+          ];
+        };
+        await expectAgreement(compute);
+        if (x[1] === 24) expect(splits).toBeGreaterThan(1);
+        // Nothing left behind on webgpu: no tensors, and no buffers of the kernels' own.
+        await selectBackend('webgpu');
+        const run = async () => {
+          const outputs = tf.tidy(compute);
+          await Promise.all(outputs.map((t) => t.data()));
+          tf.dispose(outputs);
+        };
+        await run();
+        const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+        await run();
+        expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+      },
+    );
 
     test.each([
       { shape: [2, 6, 5, 32], groups: 8 },

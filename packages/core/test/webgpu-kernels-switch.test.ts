@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { DEFAULT_WEBGPU_KERNELS, setWebGpuKernels, webGpuKernels } from '../src/backend/index.js';
-import { inputGradTiling, sharedBytes } from '../src/backend/webgpu-kernels/conv2d-input-grad-program.js';
+import { filterGradTiling } from '../src/backend/webgpu-kernels/conv2d-filter-grad-program.js';
+import {
+  inputGradSharedBytes,
+  inputGradTiling,
+} from '../src/backend/webgpu-kernels/conv2d-input-grad-program.js';
+import { conv2dSharedBytes, conv2dTiling } from '../src/backend/webgpu-kernels/conv2d-program.js';
 
 afterEach(() => setWebGpuKernels('default'));
 
@@ -8,6 +13,7 @@ describe('setWebGpuKernels', () => {
   test('starts from the defaults: fused attention off until measured on a GPU', () => {
     expect(webGpuKernels()).toEqual({
       groupNorm: true,
+      conv2d: true,
       conv2dFilterGrad: true,
       conv2dInputGrad: true,
       attention: false,
@@ -17,12 +23,13 @@ describe('setWebGpuKernels', () => {
 
   test("'all', 'none', some by name, then 'default' again", () => {
     setWebGpuKernels('all');
-    expect(Object.values(webGpuKernels())).toEqual([true, true, true, true]);
+    expect(Object.values(webGpuKernels())).toEqual([true, true, true, true, true]);
     setWebGpuKernels('none');
-    expect(Object.values(webGpuKernels())).toEqual([false, false, false, false]);
+    expect(Object.values(webGpuKernels())).toEqual([false, false, false, false, false]);
     setWebGpuKernels({ attention: true });
     expect(webGpuKernels()).toEqual({
       groupNorm: false,
+      conv2d: false,
       conv2dFilterGrad: false,
       conv2dInputGrad: false,
       attention: true,
@@ -33,7 +40,7 @@ describe('setWebGpuKernels', () => {
 
   test('an unknown kernel or a value that is not a boolean is refused by name, and changes nothing', () => {
     expect(() => setWebGpuKernels({ softmax: true } as never)).toThrow(
-      'setWebGpuKernels: unknown kernel "softmax"; valid: groupNorm, conv2dFilterGrad, conv2dInputGrad, attention',
+      'setWebGpuKernels: unknown kernel "softmax"; valid: groupNorm, conv2d, conv2dFilterGrad, conv2dInputGrad, attention',
     );
     expect(() => setWebGpuKernels({ groupNorm: false, attention: 1 } as never)).toThrow(
       'setWebGpuKernels: attention must be true or false, got 1',
@@ -48,14 +55,26 @@ describe('setWebGpuKernels', () => {
   });
 });
 
-describe('the conv2d input gradient tiling', () => {
-  test('two channel blocks where there are more than 64 channels and the workgroup memory holds them', () => {
+describe('the conv2d tilings', () => {
+  test('conv2d: two blocks of output channels where there are more than 64 and memory holds them', () => {
+    expect(conv2dTiling(128, 32768)).toEqual({ rowBlocks: 2, colBlocks: 2 });
+    expect(conv2dSharedBytes({ rowBlocks: 2, colBlocks: 2 })).toBe(16896);
+    expect(conv2dTiling(128, 16384)).toEqual({ rowBlocks: 2, colBlocks: 1 });
+    expect(conv2dTiling(64, 32768)).toEqual({ rowBlocks: 2, colBlocks: 1 });
+  });
+
+  test('input gradient: two blocks of input channels where there are more than 64 and memory holds them', () => {
     const wide = inputGradTiling(128, 32768);
     expect(wide).toEqual({ rowBlocks: 2, colBlocks: 2 });
-    expect(sharedBytes(wide)).toBe(17408);
+    expect(inputGradSharedBytes(wide)).toBe(17408);
     // WebGPU's guaranteed 16 KB does not hold two blocks of each; nor do 64 channels need them.
     expect(inputGradTiling(128, 16384)).toEqual({ rowBlocks: 2, colBlocks: 1 });
-    expect(sharedBytes({ rowBlocks: 2, colBlocks: 1 })).toBeLessThanOrEqual(16384);
+    expect(inputGradSharedBytes({ rowBlocks: 2, colBlocks: 1 })).toBeLessThanOrEqual(16384);
     expect(inputGradTiling(64, 32768)).toEqual({ rowBlocks: 2, colBlocks: 1 });
+  });
+
+  test('filter gradient: two blocks each way where there are more than 64, within 16 KB', () => {
+    expect(filterGradTiling(1152, 128)).toEqual({ rowBlocks: 2, colBlocks: 2 });
+    expect(filterGradTiling(27, 64)).toEqual({ rowBlocks: 1, colBlocks: 1 });
   });
 });

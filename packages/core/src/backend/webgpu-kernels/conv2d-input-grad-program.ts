@@ -31,12 +31,12 @@ export const INPUT_GRAD_UNIFORMS = [
  */
 export function inputGradTiling(cols: number, workgroupStorageBytes: number): GemmTiling {
   const wide: GemmTiling = { rowBlocks: 2, colBlocks: 2 };
-  if (cols > BLOCK && sharedBytes(wide) <= workgroupStorageBytes) return wide;
+  if (cols > BLOCK && inputGradSharedBytes(wide) <= workgroupStorageBytes) return wide;
   return { rowBlocks: 2, colBlocks: 1 };
 }
 
 /** The workgroup memory of the two shared tiles. */
-export function sharedBytes({ rowBlocks, colBlocks }: GemmTiling): number {
+export function inputGradSharedBytes({ rowBlocks, colBlocks }: GemmTiling): number {
   return TILE_INNER * (rowBlocks + colBlocks) * BLOCK_VEC4S * 16;
 }
 

@@ -1,16 +1,18 @@
 import { registerAttentionOnWebGpu } from './attention-webgpu.js';
 import { overrideConv2dFilterGradOnWebGpu } from './conv2d-filter-grad-webgpu.js';
 import { overrideConv2dInputGradOnWebGpu } from './conv2d-input-grad-webgpu.js';
+import { overrideConv2dOnWebGpu } from './conv2d-webgpu.js';
 import { registerGroupNormOnWebGpu } from './group-norm-webgpu.js';
 
 /**
- * Our webgpu kernels: GroupNorm's and attention's (by their own names, so any time) and the conv2d
- * filter and input gradients (replacing tfjs-backend-webgpu's, so only once that package has
+ * Our webgpu kernels: GroupNorm's and attention's (by their own names, so any time) and conv2d with
+ * its filter and input gradients (replacing tfjs-backend-webgpu's, so only once that package has
  * registered its kernels: call again after importing it). Safe to call again.
  */
 export function registerWebGpuKernels(): void {
   registerGroupNormOnWebGpu();
   registerAttentionOnWebGpu();
+  overrideConv2dOnWebGpu();
   overrideConv2dFilterGradOnWebGpu();
   overrideConv2dInputGradOnWebGpu();
 }

@@ -1,0 +1,200 @@
+import {
+  accumulateTiles,
+  BLOCK,
+  declareSums,
+  type GemmTiling,
+  storeSums,
+  THREADS_PER_SIDE,
+} from './tiled-gemm.js';
+import type { WebGpuProgram } from './webgpu-program.js';
+
+/** Entries of the inner sum (filter tap, input channel) taken into shared memory per step. */
+export const TILE_INNER = 16;
+const THREADS = THREADS_PER_SIDE ** 2;
+/**
+ * A shared block row of A holds 64 entries as 16 vec4s, plus one: the padding spreads the stores of
+ * neighbouring threads, which write four rows apart, over distinct memory banks.
+ */
+const A_BLOCK_VEC4S = BLOCK / 4 + 1;
+const B_BLOCK_VEC4S = BLOCK / 4;
+
+export const CONV2D_UNIFORMS = [
+  'rows : i32, cols : i32, inner : i32, inChannels : i32,',
+  'inHeight : i32, inWidth : i32, outHeight : i32, outWidth : i32, filterWidth : i32,',
+  'strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, steps : i32,',
+].join(' ');
+
+/**
+ * Two blocks of output pixels, and two of output channels where there are more than 64 and the
+ * device's workgroup memory holds them (17 KB; WebGPU guarantees 16): 8 x 8 (or 8 x 4) entries a
+ * thread.
+ */
+export function conv2dTiling(cols: number, workgroupStorageBytes: number): GemmTiling {
+  const wide: GemmTiling = { rowBlocks: 2, colBlocks: 2 };
+  if (cols > BLOCK && conv2dSharedBytes(wide) <= workgroupStorageBytes) return wide;
+  return { rowBlocks: 2, colBlocks: 1 };
+}
+
+/** The workgroup memory of the two shared tiles. */
+export function conv2dSharedBytes({ rowBlocks, colBlocks }: GemmTiling): number {
+  return TILE_INNER * (rowBlocks * A_BLOCK_VEC4S + colBlocks * B_BLOCK_VEC4S) * 16;
+}
+
+/**
+ * y [N * Ho * Wo, out] of an NHWC conv2d (dilation 1) as an implicit GEMM: y = im2col(x) W, where
+ * row p of im2col(x) holds the input that output pixel p sees through each filter entry (ki, kj,
+ * c), zero in the padding, and W is the filter as [kh * kw * in, out]. im2col(x) is never formed:
+ * each step, every thread loads four consecutive inner entries (input channels, contiguous in x:
+ * one vec4 read when `in` is a multiple of 4) of one row of it, and vec4s of W's rows, into shared
+ * memory; then every thread accumulates its entries of the tile (see `accumulateTiles`).
+ */
+export function conv2dProgram(
+  outputShape: number[],
+  rows: number,
+  cols: number,
+  inChannels: number,
+  tiling: GemmTiling,
+): WebGpuProgram {
+  const { rowBlocks, colBlocks } = tiling;
+  const vec4X = inChannels % 4 === 0;
+  const vec4W = cols % 4 === 0;
+  const colVec4s = colBlocks * B_BLOCK_VEC4S;
+  return {
+    variableNames: ['x', 'W'],
+    outputShape,
+    shaderKey: `dalle2js_conv2d_${rowBlocks}x${colBlocks}_${vec4X}_${vec4W}`,
+    dispatchLayout: { x: outputShape.map((_, axis) => axis) },
+    dispatch: [Math.ceil(cols / (BLOCK * colBlocks)), Math.ceil(rows / (BLOCK * rowBlocks)), 1],
+    workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
+    variableComponents: [vec4X ? 4 : 1, vec4W ? 4 : 1],
+    uniforms: CONV2D_UNIFORMS,
+    getUserCode: () => `
+      var<workgroup> tileA : array<array<vec4<f32>, ${rowBlocks * A_BLOCK_VEC4S}>, ${TILE_INNER}>;
+      var<workgroup> tileB : array<array<vec4<f32>, ${colVec4s}>, ${TILE_INNER}>;
+
+      // x's float index for batch n, the input pixel seen through tap (ki, kj) from the output
+      // pixel whose window's corner is (top, left) (negative in the padding), and channel c; -1
+      // in the padding.
+      fn xIndex(n : i32, top : i32, left : i32, ki : i32, kj : i32, c : i32) -> i32 {
+        let ih = top + ki;
+        let iw = left + kj;
+        if (n < 0 || ih < 0 || ih >= uniforms.inHeight || iw < 0 || iw >= uniforms.inWidth) {
+          return -1;
+        }
+        return ((n * uniforms.inHeight + ih) * uniforms.inWidth + iw) * uniforms.inChannels + c;
+      }
+
+      // Four consecutive columns col .. col + 3 of W's row m.
+      fn loadW(m : i32, col : i32) -> vec4<f32> {
+        ${
+          vec4W
+            ? `if (m >= uniforms.inner || col >= uniforms.cols) {
+          return vec4<f32>(0.0);
+        }
+        return W[(m * uniforms.cols + col) / 4];`
+            : `var values = vec4<f32>(0.0);
+        for (var e = 0; e < 4; e = e + 1) {
+          if (m < uniforms.inner && col + e < uniforms.cols) {
+            values[e] = W[m * uniforms.cols + col + e];
+          }
+        }
+        return values;`
+        }
+      }
+
+      fn main(index : i32) {
+        let tx = i32(localId.x);
+        let ty = i32(localId.y);
+        let thread = ty * ${THREADS_PER_SIDE} + tx;
+        let col0 = i32(workgroupId.x) * ${BLOCK * colBlocks};
+        let row0 = i32(workgroupId.y) * ${BLOCK * rowBlocks};
+        // This thread loads inner entries 4 * quad .. 4 * quad + 3 of row (output pixel) j of
+        // each block of im2col(x).
+        let quad = thread % 4;
+        let j = thread / 4;
+        let pixels = uniforms.outHeight * uniforms.outWidth;
+        var ns : array<i32, ${rowBlocks}>;
+        var ys : array<i32, ${rowBlocks}>;
+        var xs : array<i32, ${rowBlocks}>;
+        for (var h = 0; h < ${rowBlocks}; h = h + 1) {
+          let p = row0 + j + ${BLOCK} * h;
+          ns[h] = select(-1, p / pixels, p < uniforms.rows);
+          ys[h] = ((p % pixels) / uniforms.outWidth) * uniforms.strideHeight - uniforms.padTop;
+          xs[h] = (p % uniforms.outWidth) * uniforms.strideWidth - uniforms.padLeft;
+        }
+        ${vec4X ? VEC4_X_STATE : ''}
+        ${declareSums(tiling)}
+        // The trip count comes from uniforms alone: barriers need uniform control flow.
+        for (var step = 0; step < uniforms.steps; step = step + 1) {
+          let m = step * ${TILE_INNER} + 4 * quad;
+          // Initialised explicitly: Dawn on lavapipe kept values from the previous iteration.
+          var a = array<vec4<f32>, ${rowBlocks}>();
+          ${vec4X ? VEC4_X_LOAD(rowBlocks) : SCALAR_X_LOAD(rowBlocks)}
+          for (var e = 0; e < 4; e = e + 1) {
+            for (var h = 0; h < ${rowBlocks}; h = h + 1) {
+              tileA[4 * quad + e][j / 4 + ${A_BLOCK_VEC4S} * h][j % 4] = a[h][e];
+            }
+          }
+          for (var e = thread; e < ${TILE_INNER * colVec4s}; e = e + ${THREADS}) {
+            let k = e / ${colVec4s};
+            let v = e % ${colVec4s};
+            tileB[k][v] = loadW(step * ${TILE_INNER} + k, col0 + 4 * v);
+          }
+          workgroupBarrier();
+${accumulateTiles(tiling, TILE_INNER, A_BLOCK_VEC4S, B_BLOCK_VEC4S)}
+          workgroupBarrier();
+        }
+${storeSums(tiling, 'uniforms.rows', 'uniforms.cols')}
+      }
+    `,
+  };
+}
+
+/** (ki, kj, c) of the thread's inner entries, divided out once and then stepped along. */
+const VEC4_X_STATE = `
+        let first = 4 * quad;
+        var c = first % uniforms.inChannels;
+        var ki = (first / uniforms.inChannels) / uniforms.filterWidth;
+        var kj = (first / uniforms.inChannels) % uniforms.filterWidth;
+`;
+
+/** Entries m .. m + 3 share a tap (in is a multiple of 4, and so is m): one vec4 read each. */
+const VEC4_X_LOAD = (rowBlocks: number) => `
+          if (m < uniforms.inner) {
+            for (var h = 0; h < ${rowBlocks}; h = h + 1) {
+              let i = xIndex(ns[h], ys[h], xs[h], ki, kj, c);
+              if (i >= 0) {
+                a[h] = x[i / 4];
+              }
+            }
+          }
+          c = c + ${TILE_INNER};
+          while (c >= uniforms.inChannels) {
+            c = c - uniforms.inChannels;
+            kj = kj + 1;
+            if (kj == uniforms.filterWidth) {
+              kj = 0;
+              ki = ki + 1;
+            }
+          }
+`;
+
+const SCALAR_X_LOAD = (rowBlocks: number) => `
+          for (var e = 0; e < 4; e = e + 1) {
+            if (m + e < uniforms.inner) {
+              let tap = (m + e) / uniforms.inChannels;
+              for (var h = 0; h < ${rowBlocks}; h = h + 1) {
+                let i = xIndex(ns[h], ys[h], xs[h], tap / uniforms.filterWidth, tap % uniforms.filterWidth,
+                  (m + e) % uniforms.inChannels);
+                if (i >= 0) {
+                  a[h][e] = x[i];
+                }
+              }
+            }
+          }
+`;
+
+/** The program's `steps` uniform: the tiles of the inner sum. */
+export function conv2dSteps(inner: number): number {
+  return Math.ceil(inner / TILE_INNER);
+}
