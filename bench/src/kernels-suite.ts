@@ -70,6 +70,23 @@ function convPrepare(variant: Variant): Prepared {
   };
 }
 
+function convForwardPrepare(variant: Variant): Prepared {
+  variant.set();
+  const x = tf.randomNormal([...CONV_INPUT], 0, 1, 'float32', 1);
+  const w = tf.randomNormal([...CONV_FILTER], 0, 0.05, 'float32', 2);
+  return {
+    step: async () => {
+      const y = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+      await y.data();
+      y.dispose();
+    },
+    dispose: () => {
+      tf.dispose([x, w]);
+      RESET();
+    },
+  };
+}
+
 function normPrepare(variant: Variant): Prepared {
   variant.set();
   const channels = NORM_INPUT[3];
@@ -107,6 +124,15 @@ function attentionPrepare(variant: Variant): Prepared {
 function measurements(variants: Variant[], reps: MeasurementSpec['reps']): MeasurementSpec[] {
   return variants.flatMap((variant) => [
     {
+      name: `conv2d 3x3 [${CONV_INPUT}] -> ${CONV_FILTER[3]}, forward, ${variant.label}`,
+      backends: variant.backends,
+      batch: CONV_INPUT[0],
+      reps,
+      flops: CONV_FLOPS,
+      note: 'FLOPs: 2 * N * H * W * 9 * in * out',
+      prepare: () => convForwardPrepare(variant),
+    },
+    {
       name: `conv2d 3x3 [${CONV_INPUT}] -> ${CONV_FILTER[3]}, forward+backward, ${variant.label}`,
       backends: variant.backends,
       batch: CONV_INPUT[0],
@@ -136,13 +162,14 @@ function measurements(variants: Variant[], reps: MeasurementSpec['reps']): Measu
 
 /**
  * Our kernels against the backend's own, side by side in one process: on webgpu the implicit-GEMM
- * conv2d filter gradient, the GroupNorm programs and fused attention (`setWebGpuKernels`: all of them against none), on wasm the SIMD
- * memory kernels (`setWasmSimdKernelsEnabled`). A measurement's name says which ran.
+ * conv2d and its input and filter gradients, the GroupNorm programs and fused attention
+ * (`setWebGpuKernels`: all of them against none), on wasm the SIMD memory kernels
+ * (`setWasmSimdKernelsEnabled`). A measurement's name says which ran.
  */
 export const kernelsSuite: Suite = {
   name: 'kernels',
   description:
-    "our webgpu and wasm kernels against the backends' own: forward+backward of a 3x3 conv and a GroupNorm on [8, 64, 64, 128], and of self-attention on [8, 256, 512]",
+    "our webgpu and wasm kernels against the backends' own: a 3x3 conv on [8, 64, 64, 128] forward and forward+backward, forward+backward of a GroupNorm on the same and of self-attention on [8, 256, 512]",
   measurements: [
     ...measurements(WASM_VARIANTS, { wasm: 3 }),
     ...measurements(WEBGPU_VARIANTS, { wasm: 3, webgpu: 3 }),
