@@ -164,6 +164,16 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
         stride: 1,
         pad: 1,
       },
+      // Few pixels and many channels, as at a U-Net's lowest level: the forward's and the input
+      // gradient's inner sums split four ways.
+      {
+        label: '3x3 at 8 x 8 with 256 channels, inner sums split',
+        x: [1, 8, 8, 256],
+        out: 256,
+        k: 3,
+        stride: 1,
+        pad: 1,
+      },
     ] as const)(
       'conv2d and its filter and input gradients agree: $label',
       async ({ x, out, k, stride, pad }) => {

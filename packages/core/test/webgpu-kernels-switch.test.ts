@@ -6,6 +6,7 @@ import {
   inputGradTiling,
 } from '../src/backend/webgpu-kernels/conv2d-input-grad-program.js';
 import { conv2dSharedBytes, conv2dTiling } from '../src/backend/webgpu-kernels/conv2d-program.js';
+import { splitInner } from '../src/backend/webgpu-kernels/tiled-gemm.js';
 
 afterEach(() => setWebGpuKernels('default'));
 
@@ -55,26 +56,39 @@ describe('setWebGpuKernels', () => {
   });
 });
 
-describe('the conv2d tilings', () => {
-  test('conv2d: two blocks of output channels where there are more than 64 and memory holds them', () => {
-    expect(conv2dTiling(128, 32768)).toEqual({ rowBlocks: 2, colBlocks: 2 });
+describe('the conv2d tilings and splits', () => {
+  test('conv2d: two blocks each way where there are more than 64, if memory holds them', () => {
+    expect(conv2dTiling(32768, 128, 32768)).toEqual({ rowBlocks: 2, colBlocks: 2 });
     expect(conv2dSharedBytes({ rowBlocks: 2, colBlocks: 2 })).toBe(16896);
-    expect(conv2dTiling(128, 16384)).toEqual({ rowBlocks: 2, colBlocks: 1 });
-    expect(conv2dTiling(64, 32768)).toEqual({ rowBlocks: 2, colBlocks: 1 });
+    expect(conv2dTiling(32768, 128, 16384)).toEqual({ rowBlocks: 2, colBlocks: 1 });
+    expect(conv2dTiling(32768, 64, 32768)).toEqual({ rowBlocks: 2, colBlocks: 1 });
+    expect(conv2dTiling(64, 1024, 32768)).toEqual({ rowBlocks: 1, colBlocks: 2 });
   });
 
-  test('input gradient: two blocks of input channels where there are more than 64 and memory holds them', () => {
-    const wide = inputGradTiling(128, 32768);
+  test('input gradient: likewise, pixels by input channels', () => {
+    const wide = inputGradTiling(32768, 128, 32768);
     expect(wide).toEqual({ rowBlocks: 2, colBlocks: 2 });
     expect(inputGradSharedBytes(wide)).toBe(17408);
     // WebGPU's guaranteed 16 KB does not hold two blocks of each; nor do 64 channels need them.
-    expect(inputGradTiling(128, 16384)).toEqual({ rowBlocks: 2, colBlocks: 1 });
+    expect(inputGradTiling(32768, 128, 16384)).toEqual({ rowBlocks: 2, colBlocks: 1 });
     expect(inputGradSharedBytes({ rowBlocks: 2, colBlocks: 1 })).toBeLessThanOrEqual(16384);
-    expect(inputGradTiling(64, 32768)).toEqual({ rowBlocks: 2, colBlocks: 1 });
+    expect(inputGradTiling(32768, 64, 32768)).toEqual({ rowBlocks: 2, colBlocks: 1 });
+    expect(inputGradTiling(16, 512, 32768)).toEqual({ rowBlocks: 1, colBlocks: 2 });
   });
 
   test('filter gradient: two blocks each way where there are more than 64, within 16 KB', () => {
     expect(filterGradTiling(1152, 128)).toEqual({ rowBlocks: 2, colBlocks: 2 });
     expect(filterGradTiling(27, 64)).toEqual({ rowBlocks: 1, colBlocks: 1 });
+  });
+
+  test('the inner sum splits until there are 512 workgroups, each split at least 32 steps long', () => {
+    // The seed U-Net's 8 x 8 level at batch 8: 512 pixels x 1024 channels in tiles of 128 x 128,
+    // an inner sum of 9 x 1024 entries in steps of 16.
+    expect(splitInner(32, 576)).toEqual({ splits: 16, stepsPerSplit: 36 });
+    expect(splitInner(512, 576)).toEqual({ splits: 1, stepsPerSplit: 576 });
+    // Too short to split further.
+    expect(splitInner(2, 144)).toEqual({ splits: 4, stepsPerSplit: 36 });
+    expect(splitInner(1, 40)).toEqual({ splits: 1, stepsPerSplit: 40 });
+    expect(splitInner(3, 100)).toEqual({ splits: 3, stepsPerSplit: 34 });
   });
 });

@@ -5,6 +5,7 @@ import {
   type GemmTiling,
   storeSums,
   THREADS_PER_SIDE,
+  tileCounts,
 } from './tiled-gemm.js';
 import type { WebGpuProgram } from './webgpu-program.js';
 
@@ -60,11 +61,7 @@ export function filterGradProgram(sizes: FilterGradSizes, inChannels: number): W
     outputShape: [sizes.splits, sizes.rows, sizes.cols],
     shaderKey: `dalle2js_conv2d_filter_grad_${rowBlocks}x${colBlocks}_${vec4X}_${vec4Dy}`,
     dispatchLayout: { x: [0, 1, 2] },
-    dispatch: [
-      Math.ceil(sizes.cols / (BLOCK * colBlocks)),
-      Math.ceil(sizes.rows / (BLOCK * rowBlocks)),
-      sizes.splits,
-    ],
+    dispatch: [...tileCounts(sizes.rows, sizes.cols, tiling), sizes.splits],
     workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
     variableComponents: [vec4X ? 4 : 1, vec4Dy ? 4 : 1],
     uniforms: `${FILTER_GRAD_UNIFORMS} steps : i32,`,

@@ -7,14 +7,10 @@ import {
   stepsPerSplit,
   TILE_PIXELS,
 } from './conv2d-filter-grad-program.js';
-import { BLOCK } from './tiled-gemm.js';
+import { sumSplits } from './split-sum.js';
+import { splitInner, tileCounts } from './tiled-gemm.js';
 import { webGpuKernelEnabled } from './webgpu-kernels-switch.js';
-import { intUniforms, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
-
-/** Workgroups that keep a large GPU busy; small filters split their pixel sum to reach it. */
-const TARGET_WORKGROUPS = 512;
-/** No split sums fewer output pixels than this. */
-const MIN_PIXELS_PER_SPLIT = 512;
+import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
 
 interface FilterGradAttrs {
   strides: number | [number, number];
@@ -82,28 +78,12 @@ function conv2dFilterGrad(
     'float32',
     uniforms,
   );
-  try {
-    const summed =
-      sizes.splits === 1
-        ? partial
-        : runWebGpuKernel(tf.Sum, gpu, { x: partial }, { axis: [0], keepDims: false });
-    try {
-      return runWebGpuKernel(tf.Reshape, gpu, { x: summed }, { shape: filterShape });
-    } finally {
-      if (summed !== partial) gpu.disposeData(summed.dataId);
-    }
-  } finally {
-    gpu.disposeData(partial.dataId);
-  }
+  return sumSplits(gpu, partial, sizes.splits, filterShape);
 }
 
 /** How many ways to split the pixel sum of a rows x cols gradient, and the pixels in each split. */
 export function splitSizes(rows: number, cols: number, pixels: number): FilterGradSizes {
-  const { rowBlocks, colBlocks } = filterGradTiling(rows, cols);
-  const tiles = Math.ceil(rows / (BLOCK * rowBlocks)) * Math.ceil(cols / (BLOCK * colBlocks));
-  const wanted = Math.ceil(TARGET_WORKGROUPS / tiles);
-  const most = Math.max(1, Math.floor(pixels / MIN_PIXELS_PER_SPLIT));
-  const splits = Math.min(wanted, most);
-  const pixelsPerSplit = Math.ceil(pixels / splits / TILE_PIXELS) * TILE_PIXELS;
-  return { rows, cols, pixels, pixelsPerSplit, splits: Math.ceil(pixels / pixelsPerSplit) };
+  const [colTiles, rowTiles] = tileCounts(rows, cols, filterGradTiling(rows, cols));
+  const { splits, stepsPerSplit } = splitInner(colTiles * rowTiles, Math.ceil(pixels / TILE_PIXELS));
+  return { rows, cols, pixels, pixelsPerSplit: stepsPerSplit * TILE_PIXELS, splits };
 }

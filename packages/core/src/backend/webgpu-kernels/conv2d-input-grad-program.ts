@@ -5,6 +5,7 @@ import {
   type GemmTiling,
   storeSums,
   THREADS_PER_SIDE,
+  tileCounts,
 } from './tiled-gemm.js';
 import type { WebGpuProgram } from './webgpu-program.js';
 
@@ -21,18 +22,19 @@ const BLOCK_VEC4S = BLOCK / 4 + 1;
 export const INPUT_GRAD_UNIFORMS = [
   'rows : i32, cols : i32, inner : i32, outChannels : i32,',
   'inHeight : i32, inWidth : i32, outHeight : i32, outWidth : i32, filterWidth : i32,',
-  'strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, steps : i32,',
+  'strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, stepsPerSplit : i32,',
 ].join(' ');
 
 /**
- * Two blocks of pixels, and two of channels where there are more than 64 and the device's
- * workgroup memory holds them (17 KB; WebGPU guarantees 16): each thread then computes 8 x 8 (or
- * 8 x 4) entries, twice as many multiply-adds per shared-memory read as 4 x 4.
+ * Two blocks of pixels where there are more than 64, and two of channels where there are more than
+ * 64 and the device's workgroup memory holds them (17 KB; WebGPU guarantees 16): each thread then
+ * computes 8 x 8 entries, twice as many multiply-adds per shared-memory read as 4 x 4.
  */
-export function inputGradTiling(cols: number, workgroupStorageBytes: number): GemmTiling {
-  const wide: GemmTiling = { rowBlocks: 2, colBlocks: 2 };
+export function inputGradTiling(rows: number, cols: number, workgroupStorageBytes: number): GemmTiling {
+  const rowBlocks = rows > BLOCK ? 2 : 1;
+  const wide: GemmTiling = { rowBlocks, colBlocks: 2 };
   if (cols > BLOCK && inputGradSharedBytes(wide) <= workgroupStorageBytes) return wide;
-  return { rowBlocks: 2, colBlocks: 1 };
+  return { rowBlocks, colBlocks: 1 };
 }
 
 /** The workgroup memory of the two shared tiles. */
@@ -53,20 +55,20 @@ export function inputGradSharedBytes({ rowBlocks, colBlocks }: GemmTiling): numb
  * groups' (ki, kj, o) along without dividing; otherwise four scalar reads, each index divided out.
  */
 export function inputGradProgram(
-  outputShape: number[],
   rows: number,
   cols: number,
   outChannels: number,
   tiling: GemmTiling,
+  splits: number,
 ): WebGpuProgram {
   const vec4 = outChannels % 4 === 0;
   const { rowBlocks, colBlocks } = tiling;
   return {
     variableNames: ['dy', 'W'],
-    outputShape,
+    outputShape: [splits, rows, cols],
     shaderKey: `dalle2js_conv2d_input_grad_${vec4 ? 'vec4' : 'scalar'}_${rowBlocks}x${colBlocks}`,
-    dispatchLayout: { x: outputShape.map((_, axis) => axis) },
-    dispatch: [Math.ceil(cols / (BLOCK * colBlocks)), Math.ceil(rows / (BLOCK * rowBlocks)), 1],
+    dispatchLayout: { x: [0, 1, 2] },
+    dispatch: [...tileCounts(rows, cols, tiling), splits],
     workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
     ...(vec4 ? { variableComponents: [4, 4] } : {}),
     uniforms: INPUT_GRAD_UNIFORMS,
@@ -115,6 +117,9 @@ export function inputGradProgram(
         let thread = ty * ${THREADS_PER_SIDE} + tx;
         let col0 = i32(workgroupId.x) * ${BLOCK * colBlocks};
         let row0 = i32(workgroupId.y) * ${BLOCK * rowBlocks};
+        // This workgroup's part of the inner sum.
+        let split = i32(workgroupId.z);
+        let firstStep = split * uniforms.stepsPerSplit;
         // This thread loads groups quad, quad + 4, ... of four inner entries of row (pixel) j of
         // each block of A and of column (channel) j of each block of B.
         let quad = thread % 4;
@@ -132,7 +137,8 @@ export function inputGradProgram(
         ${vec4 ? VEC4_LOAD_STATE : ''}
         ${declareSums(tiling)}
         // The trip count comes from uniforms alone: barriers need uniform control flow.
-        for (var step = 0; step < uniforms.steps; step = step + 1) {
+        for (var local = 0; local < uniforms.stepsPerSplit; local = local + 1) {
+          let step = firstStep + local;
           for (var s = 0; s < ${QUADS_PER_THREAD}; s = s + 1) {
             let q = quad + 4 * s;
             let m = step * ${TILE_INNER} + 4 * q;
@@ -153,7 +159,7 @@ export function inputGradProgram(
 ${accumulateTiles(tiling, TILE_INNER, BLOCK_VEC4S, BLOCK_VEC4S)}
           workgroupBarrier();
         }
-${storeSums(tiling, 'uniforms.rows', 'uniforms.cols')}
+${storeSums(tiling, 'uniforms.rows', 'uniforms.cols', 'split * uniforms.rows * uniforms.cols')}
       }
     `,
   };
@@ -165,7 +171,7 @@ const VEC4_LOAD_STATE = `
         var kjs : array<i32, ${QUADS_PER_THREAD}>;
         var os : array<i32, ${QUADS_PER_THREAD}>;
         for (var s = 0; s < ${QUADS_PER_THREAD}; s = s + 1) {
-          let m = 4 * (quad + 4 * s);
+          let m = firstStep * ${TILE_INNER} + 4 * (quad + 4 * s);
           let tap = m / uniforms.outChannels;
           kis[s] = tap / uniforms.filterWidth;
           kjs[s] = tap % uniforms.filterWidth;
@@ -222,8 +228,3 @@ const SCALAR_LOAD = (rowBlocks: number, colBlocks: number) => `
               }
             }
 `;
-
-/** The program's `steps` uniform: the tiles of the inner sum. */
-export function innerSteps(inner: number): number {
-  return Math.ceil(inner / TILE_INNER);
-}

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideKernel } from '../override-kernel.js';
-import { innerSteps, inputGradProgram, inputGradTiling } from './conv2d-input-grad-program.js';
+import { inputGradProgram, inputGradTiling, TILE_INNER } from './conv2d-input-grad-program.js';
+import { sumSplits } from './split-sum.js';
+import { splitInner, tileCounts } from './tiled-gemm.js';
 import { webGpuKernelEnabled } from './webgpu-kernels-switch.js';
 import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
 
@@ -60,9 +62,14 @@ function conv2dInputGrad(
     info.strideWidth,
     info.padInfo.top,
     info.padInfo.left,
-    innerSteps(inner),
   );
-  const tiling = inputGradTiling(info.inChannels, gpu.device.limits.maxComputeWorkgroupStorageSize);
-  const program = inputGradProgram(inputShape, rows, info.inChannels, info.outChannels, tiling);
-  return gpu.runWebGPUProgram(program, [dy!, filter!], 'float32', uniforms);
+  const tiling = inputGradTiling(rows, info.inChannels, gpu.device.limits.maxComputeWorkgroupStorageSize);
+  const [colTiles, rowTiles] = tileCounts(rows, info.inChannels, tiling);
+  const { splits, stepsPerSplit } = splitInner(colTiles * rowTiles, Math.ceil(inner / TILE_INNER));
+  const program = inputGradProgram(rows, info.inChannels, info.outChannels, tiling, splits);
+  const partial = gpu.runWebGPUProgram(program, [dy!, filter!], 'float32', [
+    ...uniforms,
+    ...intUniforms(stepsPerSplit),
+  ]);
+  return sumSplits(gpu, partial, splits, inputShape);
 }

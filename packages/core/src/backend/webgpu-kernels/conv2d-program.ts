@@ -5,6 +5,7 @@ import {
   type GemmTiling,
   storeSums,
   THREADS_PER_SIDE,
+  tileCounts,
 } from './tiled-gemm.js';
 import type { WebGpuProgram } from './webgpu-program.js';
 
@@ -21,18 +22,19 @@ const B_BLOCK_VEC4S = BLOCK / 4;
 export const CONV2D_UNIFORMS = [
   'rows : i32, cols : i32, inner : i32, inChannels : i32,',
   'inHeight : i32, inWidth : i32, outHeight : i32, outWidth : i32, filterWidth : i32,',
-  'strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, steps : i32,',
+  'strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, stepsPerSplit : i32,',
 ].join(' ');
 
 /**
- * Two blocks of output pixels, and two of output channels where there are more than 64 and the
- * device's workgroup memory holds them (17 KB; WebGPU guarantees 16): 8 x 8 (or 8 x 4) entries a
- * thread.
+ * Two blocks of output pixels where there are more than 64, and two of output channels where there
+ * are more than 64 and the device's workgroup memory holds them (17 KB; WebGPU guarantees 16):
+ * up to 8 x 8 entries a thread.
  */
-export function conv2dTiling(cols: number, workgroupStorageBytes: number): GemmTiling {
-  const wide: GemmTiling = { rowBlocks: 2, colBlocks: 2 };
+export function conv2dTiling(rows: number, cols: number, workgroupStorageBytes: number): GemmTiling {
+  const rowBlocks = rows > BLOCK ? 2 : 1;
+  const wide: GemmTiling = { rowBlocks, colBlocks: 2 };
   if (cols > BLOCK && conv2dSharedBytes(wide) <= workgroupStorageBytes) return wide;
-  return { rowBlocks: 2, colBlocks: 1 };
+  return { rowBlocks, colBlocks: 1 };
 }
 
 /** The workgroup memory of the two shared tiles. */
@@ -49,11 +51,11 @@ export function conv2dSharedBytes({ rowBlocks, colBlocks }: GemmTiling): number 
  * memory; then every thread accumulates its entries of the tile (see `accumulateTiles`).
  */
 export function conv2dProgram(
-  outputShape: number[],
   rows: number,
   cols: number,
   inChannels: number,
   tiling: GemmTiling,
+  splits: number,
 ): WebGpuProgram {
   const { rowBlocks, colBlocks } = tiling;
   const vec4X = inChannels % 4 === 0;
@@ -61,10 +63,10 @@ export function conv2dProgram(
   const colVec4s = colBlocks * B_BLOCK_VEC4S;
   return {
     variableNames: ['x', 'W'],
-    outputShape,
+    outputShape: [splits, rows, cols],
     shaderKey: `dalle2js_conv2d_${rowBlocks}x${colBlocks}_${vec4X}_${vec4W}`,
-    dispatchLayout: { x: outputShape.map((_, axis) => axis) },
-    dispatch: [Math.ceil(cols / (BLOCK * colBlocks)), Math.ceil(rows / (BLOCK * rowBlocks)), 1],
+    dispatchLayout: { x: [0, 1, 2] },
+    dispatch: [...tileCounts(rows, cols, tiling), splits],
     workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
     variableComponents: [vec4X ? 4 : 1, vec4W ? 4 : 1],
     uniforms: CONV2D_UNIFORMS,
@@ -108,6 +110,9 @@ export function conv2dProgram(
         let thread = ty * ${THREADS_PER_SIDE} + tx;
         let col0 = i32(workgroupId.x) * ${BLOCK * colBlocks};
         let row0 = i32(workgroupId.y) * ${BLOCK * rowBlocks};
+        // This workgroup's part of the inner sum.
+        let split = i32(workgroupId.z);
+        let firstStep = split * uniforms.stepsPerSplit;
         // This thread loads inner entries 4 * quad .. 4 * quad + 3 of row (output pixel) j of
         // each block of im2col(x).
         let quad = thread % 4;
@@ -125,7 +130,8 @@ export function conv2dProgram(
         ${vec4X ? VEC4_X_STATE : ''}
         ${declareSums(tiling)}
         // The trip count comes from uniforms alone: barriers need uniform control flow.
-        for (var step = 0; step < uniforms.steps; step = step + 1) {
+        for (var local = 0; local < uniforms.stepsPerSplit; local = local + 1) {
+          let step = firstStep + local;
           let m = step * ${TILE_INNER} + 4 * quad;
           // Initialised explicitly: Dawn on lavapipe kept values from the previous iteration.
           var a = array<vec4<f32>, ${rowBlocks}>();
@@ -144,7 +150,7 @@ export function conv2dProgram(
 ${accumulateTiles(tiling, TILE_INNER, A_BLOCK_VEC4S, B_BLOCK_VEC4S)}
           workgroupBarrier();
         }
-${storeSums(tiling, 'uniforms.rows', 'uniforms.cols')}
+${storeSums(tiling, 'uniforms.rows', 'uniforms.cols', 'split * uniforms.rows * uniforms.cols')}
       }
     `,
   };
@@ -152,7 +158,7 @@ ${storeSums(tiling, 'uniforms.rows', 'uniforms.cols')}
 
 /** (ki, kj, c) of the thread's inner entries, divided out once and then stepped along. */
 const VEC4_X_STATE = `
-        let first = 4 * quad;
+        let first = firstStep * ${TILE_INNER} + 4 * quad;
         var c = first % uniforms.inChannels;
         var ki = (first / uniforms.inChannels) / uniforms.filterWidth;
         var kj = (first / uniforms.inChannels) % uniforms.filterWidth;
@@ -193,8 +199,3 @@ const SCALAR_X_LOAD = (rowBlocks: number) => `
             }
           }
 `;
-
-/** The program's `steps` uniform: the tiles of the inner sum. */
-export function conv2dSteps(inner: number): number {
-  return Math.ceil(inner / TILE_INNER);
-}

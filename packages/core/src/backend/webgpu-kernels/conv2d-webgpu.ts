@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { overrideKernel } from '../override-kernel.js';
-import { conv2dProgram, conv2dSteps, conv2dTiling } from './conv2d-program.js';
+import { conv2dProgram, conv2dTiling, TILE_INNER } from './conv2d-program.js';
+import { sumSplits } from './split-sum.js';
+import { splitInner, tileCounts } from './tiled-gemm.js';
 import { webGpuKernelEnabled } from './webgpu-kernels-switch.js';
 import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
 
@@ -56,9 +58,14 @@ function conv2d(
     info.strideWidth,
     info.padInfo.top,
     info.padInfo.left,
-    conv2dSteps(inner),
   );
-  const tiling = conv2dTiling(info.outChannels, gpu.device.limits.maxComputeWorkgroupStorageSize);
-  const program = conv2dProgram(info.outShape, rows, info.outChannels, info.inChannels, tiling);
-  return gpu.runWebGPUProgram(program, [x!, filter!], 'float32', uniforms);
+  const tiling = conv2dTiling(rows, info.outChannels, gpu.device.limits.maxComputeWorkgroupStorageSize);
+  const [colTiles, rowTiles] = tileCounts(rows, info.outChannels, tiling);
+  const { splits, stepsPerSplit } = splitInner(colTiles * rowTiles, Math.ceil(inner / TILE_INNER));
+  const program = conv2dProgram(rows, info.outChannels, info.inChannels, tiling, splits);
+  const partial = gpu.runWebGPUProgram(program, [x!, filter!], 'float32', [
+    ...uniforms,
+    ...intUniforms(stepsPerSplit),
+  ]);
+  return sumSplits(gpu, partial, splits, info.outShape);
 }

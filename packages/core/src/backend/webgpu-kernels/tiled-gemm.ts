@@ -65,3 +65,37 @@ export function storeSums(
           }
         }`;
 }
+
+/** Workgroups that keep a large GPU busy; GEMMs with fewer tiles split their inner sum to reach it. */
+export const TARGET_WORKGROUPS = 512;
+
+/** The fewest steps (shared tiles of the inner sum) a split takes: fewer would cost more in partial sums than they gain. */
+export const MIN_STEPS_PER_SPLIT = 32;
+
+/** How a GEMM's inner sum is split across workgroups (the third dispatch dimension). */
+export interface InnerSplit {
+  splits: number;
+  /** Steps of the inner sum (one shared tile each) per split. */
+  stepsPerSplit: number;
+}
+
+/**
+ * Splits `steps` of the inner sum so that `tiles` x splits reaches TARGET_WORKGROUPS, with at
+ * least MIN_STEPS_PER_SPLIT steps in each split: the low-resolution levels of a U-Net have few
+ * pixels and long sums, and would otherwise leave most of a GPU idle.
+ */
+export function splitInner(tiles: number, steps: number): InnerSplit {
+  const wanted = Math.ceil(TARGET_WORKGROUPS / tiles);
+  const most = Math.max(1, Math.floor(steps / MIN_STEPS_PER_SPLIT));
+  const stepsPerSplit = Math.ceil(steps / Math.min(wanted, most));
+  return { splits: Math.ceil(steps / stepsPerSplit), stepsPerSplit };
+}
+
+/** Tiles of the product for `tiling`: the first two dispatch dimensions. */
+export function tileCounts(
+  rows: number,
+  cols: number,
+  { rowBlocks, colBlocks }: GemmTiling,
+): [number, number] {
+  return [Math.ceil(cols / (BLOCK * colBlocks)), Math.ceil(rows / (BLOCK * rowBlocks))];
+}
