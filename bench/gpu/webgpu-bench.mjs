@@ -5,8 +5,9 @@
 // bash .gpu/run.sh [options], or locally: see bench/gpu/README.md. Options:
 //   --backend webgpu|cpu   (cpu: a local smoke run)     --preset seed|small   --batch 8   --size 64
 //   --reps 3   --sample-steps 50   --guidance 3   --out FILE
-//   --only fwd,fwdbwd,train,memory,sample,fwdbwd-tfjs-kernels,fwdbwd-all-kernels,generate,kernels
+//   --only fwd,fwdbwd,train,memory,sample,fwdbwd-tfjs-kernels,fwdbwd-all-kernels,sample-tfjs-kernels,generate,kernels
 //   (fwdbwd-tfjs-kernels: fwdbwd on tfjs' own kernels, setWebGpuKernels('none'), the baseline of ours;
+//   sample-tfjs-kernels: sample likewise;
 //   fwdbwd-all-kernels: with fused attention too, setWebGpuKernels('all'), off by default until measured;
 //   kernels: the webgpu measurements of `pnpm bench kernels`, each of our kernels against tfjs')
 import { writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ const MEASUREMENTS = [
   'sample',
   'fwdbwd-tfjs-kernels',
   'fwdbwd-all-kernels',
+  'sample-tfjs-kernels',
   'generate',
   'kernels',
 ];
@@ -148,31 +150,35 @@ async function unetMeasurements(config, report, save) {
       }
       save();
     }
-    if (only.has('sample')) {
+    const sampleMeasurement = async (suffix) => {
       const scheduler = new DDIMScheduler({ betaSchedule: 'cosine', numTrainTimesteps: 1000 });
       scheduler.setTimesteps(sampleSteps);
       const cond = rng.randnTensor([1, unet.config.imageEmbedDim]);
-      const name = `sample 1 image(s), ${size}px, ${sampleSteps} guided DDIM steps (scale ${guidance})`;
-      report.measurements.push(
-        await measure(
-          name,
-          async () => {
-            const images = await sample({
-              scheduler,
-              model: (xt, t, c) => unet.forwardWithGuidance(xt, t, { imageEmbed: c }, guidance),
-              shape: [1, size, size, unet.config.channels],
-              generator: rng,
-              cond,
-            });
-            await images.data();
-            images.dispose();
-          },
-          sampleSteps * forwardFlops(config, 2, size),
-        ),
-      );
-      cond.dispose();
+      const name = `sample 1 image(s), ${size}px, ${sampleSteps} guided DDIM steps (scale ${guidance})${suffix}`;
+      try {
+        report.measurements.push(
+          await measure(
+            name,
+            async () => {
+              const images = await sample({
+                scheduler,
+                model: (xt, t, c) => unet.forwardWithGuidance(xt, t, { imageEmbed: c }, guidance),
+                shape: [1, size, size, unet.config.channels],
+                generator: rng,
+                cond,
+              });
+              await images.data();
+              images.dispose();
+            },
+            sampleSteps * forwardFlops(config, 2, size),
+          ),
+        );
+      } finally {
+        cond.dispose();
+      }
       save();
-    }
+    };
+    if (only.has('sample')) await sampleMeasurement('');
     // The same step on tfjs-backend-webgpu's own kernels (the baseline of ours), and with all of
     // ours, fused attention included.
     for (const [key, choice, suffix] of [
@@ -187,6 +193,15 @@ async function unetMeasurements(config, report, save) {
         setWebGpuKernels('default');
       }
       save();
+    }
+    // Sampling on tfjs' own kernels: the baseline of ours for generate.
+    if (only.has('sample-tfjs-kernels')) {
+      setWebGpuKernels('none');
+      try {
+        await sampleMeasurement(', tfjs kernels');
+      } finally {
+        setWebGpuKernels('default');
+      }
     }
   } finally {
     optimizer.dispose();
