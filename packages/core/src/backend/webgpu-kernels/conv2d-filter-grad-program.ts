@@ -1,9 +1,8 @@
 import {
-  accumulateTiles,
   BLOCK,
-  declareSums,
+  fillTile,
   type GemmTiling,
-  storeSums,
+  splitGemmMain,
   THREADS_PER_SIDE,
   tileCounts,
 } from './tiled-gemm.js';
@@ -11,7 +10,6 @@ import type { WebGpuProgram } from './webgpu-program.js';
 
 /** Output pixels that a workgroup takes into shared memory per step. */
 export const TILE_PIXELS = 16;
-const THREADS = THREADS_PER_SIDE ** 2;
 
 /** The sizes of a conv2d filter gradient, passed to the program as uniforms. */
 export interface FilterGradSizes {
@@ -46,7 +44,7 @@ export function filterGradTiling(rows: number, cols: number): GemmTiling {
  * TILE_PIXELS pixels of its rows of im2col(x), straight from x (zero outside the input), and of
  * its columns of dy into shared memory, four consecutive rows or columns per load (input or output
  * channels, contiguous in memory: one vec4 read when the channels are a multiple of 4), then every
- * thread accumulates its entries of the tile (see `accumulateTiles`). The sum over pixels is
+ * thread accumulates its entries of the tile (see `splitGemmMain`). The sum over pixels is
  * split `splits` ways (the third dispatch dimension) so that small filters still fill the GPU; the
  * output [splits, rows, cols] holds the partial sums.
  */
@@ -64,7 +62,7 @@ export function filterGradProgram(sizes: FilterGradSizes, inChannels: number): W
     dispatch: [...tileCounts(sizes.rows, sizes.cols, tiling), sizes.splits],
     workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
     variableComponents: [vec4X ? 4 : 1, vec4Dy ? 4 : 1],
-    uniforms: `${FILTER_GRAD_UNIFORMS} steps : i32,`,
+    uniforms: `${FILTER_GRAD_UNIFORMS} stepsPerSplit : i32,`,
     getUserCode: () => `
       var<workgroup> tileA : array<array<vec4<f32>, ${rowVec4s}>, ${TILE_PIXELS}>;
       var<workgroup> tileB : array<array<vec4<f32>, ${colVec4s}>, ${TILE_PIXELS}>;
@@ -124,42 +122,23 @@ export function filterGradProgram(sizes: FilterGradSizes, inChannels: number): W
         }
       }
 
-      fn main(index : i32) {
-        let tx = i32(localId.x);
-        let ty = i32(localId.y);
-        let thread = ty * ${THREADS_PER_SIDE} + tx;
-        let col0 = i32(workgroupId.x) * ${BLOCK * colBlocks};
-        let row0 = i32(workgroupId.y) * ${BLOCK * rowBlocks};
-        let split = i32(workgroupId.z);
-        let begin = split * uniforms.pixelsPerSplit;
-        let end = min(begin + uniforms.pixelsPerSplit, uniforms.pixels);
-        ${declareSums(tiling)}
-        // The trip count comes from uniforms alone: barriers need uniform control flow.
-        for (var step = 0; step < uniforms.steps; step = step + 1) {
-          let p0 = begin + step * ${TILE_PIXELS};
-          // Load e of a tile: pixel e / (vec4s a row), vec4 e % (vec4s a row); consecutive
-          // threads read consecutive channels.
-          for (var e = thread; e < ${TILE_PIXELS * rowVec4s}; e = e + ${THREADS}) {
-            let k = e / ${rowVec4s};
-            let v = e % ${rowVec4s};
-            tileA[k][v] = loadX(p0 + k, row0 + 4 * v, end);
-          }
-          for (var e = thread; e < ${TILE_PIXELS * colVec4s}; e = e + ${THREADS}) {
-            let k = e / ${colVec4s};
-            let v = e % ${colVec4s};
-            tileB[k][v] = loadDy(p0 + k, col0 + 4 * v, end);
-          }
-          workgroupBarrier();
-${accumulateTiles(tiling, TILE_PIXELS, BLOCK / 4, BLOCK / 4)}
-          workgroupBarrier();
-        }
-${storeSums(tiling, 'uniforms.rows', 'uniforms.cols', 'split * uniforms.rows * uniforms.cols')}
-      }
+${splitGemmMain({
+  tiling,
+  setup: `
+        let end = min((split + 1) * uniforms.pixelsPerSplit, uniforms.pixels);`,
+  load: `
+          let p0 = step * ${TILE_PIXELS};
+${fillTile('tileA', TILE_PIXELS, rowVec4s, (k, v) => `loadX(p0 + ${k}, row0 + 4 * ${v}, end)`)}
+${fillTile('tileB', TILE_PIXELS, colVec4s, (k, v) => `loadDy(p0 + ${k}, col0 + 4 * ${v}, end)`)}`,
+  inner: TILE_PIXELS,
+  aStride: BLOCK / 4,
+  bStride: BLOCK / 4,
+})}
     `,
   };
 }
 
-/** Used by the program's `steps` uniform: the tiles of pixels in one split. */
+/** Used by the program's `stepsPerSplit` uniform: the tiles of pixels in one split. */
 export function stepsPerSplit(sizes: FilterGradSizes): number {
   return sizes.pixelsPerSplit / TILE_PIXELS;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { overrideKernel } from '../override-kernel.js';
+import { type ConvAttrs, convInfo, overrideConvOnWebGpu } from './conv-kernel.js';
 import {
   type FilterGradSizes,
   filterGradProgram,
@@ -9,47 +9,27 @@ import {
 } from './conv2d-filter-grad-program.js';
 import { sumSplits } from './split-sum.js';
 import { splitInner, tileCounts } from './tiled-gemm.js';
-import { webGpuKernelEnabled } from './webgpu-kernels-switch.js';
 import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
 
-interface FilterGradAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+interface FilterGradAttrs extends ConvAttrs {
   filterShape: [number, number, number, number];
 }
 
 /**
  * Replaces tfjs-backend-webgpu's Conv2DBackpropFilter (one thread per filter entry, each summing
- * over every output pixel) with an implicit-GEMM kernel (see `filterGradProgram`) for NHWC; NCHW,
- * and every call while `setWebGpuKernels({ conv2dFilterGrad: false })`, stays with the original. Does nothing until tfjs-backend-webgpu has registered its kernels.
+ * over every output pixel) with an implicit-GEMM kernel (see `filterGradProgram`); switched by
+ * `setWebGpuKernels({ conv2dFilterGrad })`.
  */
 export function overrideConv2dFilterGradOnWebGpu(): void {
-  overrideKernel('webgpu', tf.Conv2DBackpropFilter, (original) => (args) => {
-    const attrs = args.attrs as unknown as FilterGradAttrs;
-    if (attrs.dataFormat === 'NCHW' || !webGpuKernelEnabled('conv2dFilterGrad')) return original(args);
-    return conv2dFilterGrad(
-      args.backend as WebGpuBackend,
-      args.inputs as Record<string, tf.TensorInfo>,
-      attrs,
-    );
-  });
+  overrideConvOnWebGpu<FilterGradAttrs>(tf.Conv2DBackpropFilter, 'conv2dFilterGrad', conv2dFilterGrad);
 }
 
 function conv2dFilterGrad(
   gpu: WebGpuBackend,
   { x, dy }: Record<string, tf.TensorInfo>,
-  { strides, pad, dimRoundingMode, filterShape }: FilterGradAttrs,
+  attrs: FilterGradAttrs,
 ): tf.TensorInfo {
-  const info = tf.backend_util.computeConv2DInfo(
-    x!.shape as [number, number, number, number],
-    filterShape,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = convInfo(x!.shape, attrs.filterShape, attrs);
   const sizes = splitSizes(
     info.filterHeight * info.filterWidth * info.inChannels,
     info.outChannels,
@@ -78,7 +58,7 @@ function conv2dFilterGrad(
     'float32',
     uniforms,
   );
-  return sumSplits(gpu, partial, sizes.splits, filterShape);
+  return sumSplits(gpu, partial, sizes.splits, attrs.filterShape);
 }
 
 /** How many ways to split the pixel sum of a rows x cols gradient, and the pixels in each split. */

@@ -1,16 +1,16 @@
+import { convGemmUniforms, TILE_INNER } from './conv-gemm.js';
 import {
-  accumulateTiles,
   BLOCK,
-  declareSums,
   type GemmTiling,
-  storeSums,
+  quadRowPixels,
+  splitGemmMain,
+  storeQuads,
   THREADS_PER_SIDE,
   tileCounts,
+  widestTiling,
 } from './tiled-gemm.js';
 import type { WebGpuProgram } from './webgpu-program.js';
 
-/** Entries of the inner sum (filter tap, output channel) taken into shared memory per step. */
-export const TILE_INNER = 16;
 /** Groups of four inner entries of one row (or column) that each thread loads per block and step. */
 const QUADS_PER_THREAD = (BLOCK * TILE_INNER) / 4 / THREADS_PER_SIDE ** 2;
 /**
@@ -19,22 +19,9 @@ const QUADS_PER_THREAD = (BLOCK * TILE_INNER) / 4 / THREADS_PER_SIDE ** 2;
  */
 const BLOCK_VEC4S = BLOCK / 4 + 1;
 
-export const INPUT_GRAD_UNIFORMS = [
-  'rows : i32, cols : i32, inner : i32, outChannels : i32,',
-  'inHeight : i32, inWidth : i32, outHeight : i32, outWidth : i32, filterWidth : i32,',
-  'strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, stepsPerSplit : i32,',
-].join(' ');
-
-/**
- * Two blocks of pixels where there are more than 64, and two of channels where there are more than
- * 64 and the device's workgroup memory holds them (17 KB; WebGPU guarantees 16): each thread then
- * computes 8 x 8 entries, twice as many multiply-adds per shared-memory read as 4 x 4.
- */
+/** The tiling of dx (pixels x input channels): see `widestTiling`; 17 KB for 2 x 2 blocks. */
 export function inputGradTiling(rows: number, cols: number, workgroupStorageBytes: number): GemmTiling {
-  const rowBlocks = rows > BLOCK ? 2 : 1;
-  const wide: GemmTiling = { rowBlocks, colBlocks: 2 };
-  if (cols > BLOCK && inputGradSharedBytes(wide) <= workgroupStorageBytes) return wide;
-  return { rowBlocks, colBlocks: 1 };
+  return widestTiling(rows, cols, workgroupStorageBytes, inputGradSharedBytes);
 }
 
 /** The workgroup memory of the two shared tiles. */
@@ -71,7 +58,7 @@ export function inputGradProgram(
     dispatch: [...tileCounts(rows, cols, tiling), splits],
     workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
     ...(vec4 ? { variableComponents: [4, 4] } : {}),
-    uniforms: INPUT_GRAD_UNIFORMS,
+    uniforms: convGemmUniforms('outChannels'),
     getUserCode: () => `
       var<workgroup> tileA : array<array<vec4<f32>, ${rowBlocks * BLOCK_VEC4S}>, ${TILE_INNER}>;
       var<workgroup> tileB : array<array<vec4<f32>, ${colBlocks * BLOCK_VEC4S}>, ${TILE_INNER}>;
@@ -111,34 +98,13 @@ export function inputGradProgram(
         return ((ki * uniforms.filterWidth + kj) * uniforms.cols + c) * uniforms.outChannels + o;
       }
 
-      fn main(index : i32) {
-        let tx = i32(localId.x);
-        let ty = i32(localId.y);
-        let thread = ty * ${THREADS_PER_SIDE} + tx;
-        let col0 = i32(workgroupId.x) * ${BLOCK * colBlocks};
-        let row0 = i32(workgroupId.y) * ${BLOCK * rowBlocks};
-        // This workgroup's part of the inner sum.
-        let split = i32(workgroupId.z);
-        let firstStep = split * uniforms.stepsPerSplit;
-        // This thread loads groups quad, quad + 4, ... of four inner entries of row (pixel) j of
-        // each block of A and of column (channel) j of each block of B.
-        let quad = thread % 4;
-        let j = thread / 4;
-        let pixels = uniforms.inHeight * uniforms.inWidth;
-        var ns : array<i32, ${rowBlocks}>;
-        var ys : array<i32, ${rowBlocks}>;
-        var xs : array<i32, ${rowBlocks}>;
-        for (var h = 0; h < ${rowBlocks}; h = h + 1) {
-          let p = row0 + j + ${BLOCK} * h;
-          ns[h] = select(-1, p / pixels, p < uniforms.rows);
-          ys[h] = (p % pixels) / uniforms.inWidth + uniforms.padTop;
-          xs[h] = p % uniforms.inWidth + uniforms.padLeft;
-        }
-        ${vec4 ? VEC4_LOAD_STATE : ''}
-        ${declareSums(tiling)}
-        // The trip count comes from uniforms alone: barriers need uniform control flow.
-        for (var local = 0; local < uniforms.stepsPerSplit; local = local + 1) {
-          let step = firstStep + local;
+${splitGemmMain({
+  tiling,
+  // This thread loads groups quad, quad + 4, ... of four inner entries of row (pixel) j of each
+  // block of A, at its position plus the padding, and of column (channel) j of each block of B.
+  setup: `${quadRowPixels(rowBlocks, 'uniforms.inHeight', 'uniforms.inWidth', 'py + uniforms.padTop', 'px + uniforms.padLeft')}
+        ${vec4 ? VEC4_LOAD_STATE : ''}`,
+  load: `
           for (var s = 0; s < ${QUADS_PER_THREAD}; s = s + 1) {
             let q = quad + 4 * s;
             let m = step * ${TILE_INNER} + 4 * q;
@@ -146,21 +112,13 @@ export function inputGradProgram(
             var a = array<vec4<f32>, ${rowBlocks}>();
             var b = array<vec4<f32>, ${colBlocks}>();
             ${vec4 ? VEC4_LOAD(rowBlocks, colBlocks) : SCALAR_LOAD(rowBlocks, colBlocks)}
-            for (var e = 0; e < 4; e = e + 1) {
-              for (var h = 0; h < ${rowBlocks}; h = h + 1) {
-                tileA[4 * q + e][j / 4 + ${BLOCK_VEC4S} * h][j % 4] = a[h][e];
-              }
-              for (var h = 0; h < ${colBlocks}; h = h + 1) {
-                tileB[4 * q + e][j / 4 + ${BLOCK_VEC4S} * h][j % 4] = b[h][e];
-              }
-            }
-          }
-          workgroupBarrier();
-${accumulateTiles(tiling, TILE_INNER, BLOCK_VEC4S, BLOCK_VEC4S)}
-          workgroupBarrier();
-        }
-${storeSums(tiling, 'uniforms.rows', 'uniforms.cols', 'split * uniforms.rows * uniforms.cols')}
-      }
+${storeQuads('tileA', 'q', rowBlocks, BLOCK_VEC4S, 'a')}
+${storeQuads('tileB', 'q', colBlocks, BLOCK_VEC4S, 'b')}
+          }`,
+  inner: TILE_INNER,
+  aStride: BLOCK_VEC4S,
+  bStride: BLOCK_VEC4S,
+})}
     `,
   };
 }

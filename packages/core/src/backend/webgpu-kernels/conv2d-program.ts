@@ -1,17 +1,17 @@
+import { convGemmUniforms, TILE_INNER } from './conv-gemm.js';
 import {
-  accumulateTiles,
   BLOCK,
-  declareSums,
+  fillTile,
   type GemmTiling,
-  storeSums,
+  quadRowPixels,
+  splitGemmMain,
+  storeQuads,
   THREADS_PER_SIDE,
   tileCounts,
+  widestTiling,
 } from './tiled-gemm.js';
 import type { WebGpuProgram } from './webgpu-program.js';
 
-/** Entries of the inner sum (filter tap, input channel) taken into shared memory per step. */
-export const TILE_INNER = 16;
-const THREADS = THREADS_PER_SIDE ** 2;
 /**
  * A shared block row of A holds 64 entries as 16 vec4s, plus one: the padding spreads the stores of
  * neighbouring threads, which write four rows apart, over distinct memory banks.
@@ -19,22 +19,9 @@ const THREADS = THREADS_PER_SIDE ** 2;
 const A_BLOCK_VEC4S = BLOCK / 4 + 1;
 const B_BLOCK_VEC4S = BLOCK / 4;
 
-export const CONV2D_UNIFORMS = [
-  'rows : i32, cols : i32, inner : i32, inChannels : i32,',
-  'inHeight : i32, inWidth : i32, outHeight : i32, outWidth : i32, filterWidth : i32,',
-  'strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, stepsPerSplit : i32,',
-].join(' ');
-
-/**
- * Two blocks of output pixels where there are more than 64, and two of output channels where there
- * are more than 64 and the device's workgroup memory holds them (17 KB; WebGPU guarantees 16):
- * up to 8 x 8 entries a thread.
- */
+/** The tiling of y (output pixels x output channels): see `widestTiling`; 17 KB for 2 x 2 blocks. */
 export function conv2dTiling(rows: number, cols: number, workgroupStorageBytes: number): GemmTiling {
-  const rowBlocks = rows > BLOCK ? 2 : 1;
-  const wide: GemmTiling = { rowBlocks, colBlocks: 2 };
-  if (cols > BLOCK && conv2dSharedBytes(wide) <= workgroupStorageBytes) return wide;
-  return { rowBlocks, colBlocks: 1 };
+  return widestTiling(rows, cols, workgroupStorageBytes, conv2dSharedBytes);
 }
 
 /** The workgroup memory of the two shared tiles. */
@@ -48,7 +35,7 @@ export function conv2dSharedBytes({ rowBlocks, colBlocks }: GemmTiling): number 
  * c), zero in the padding, and W is the filter as [kh * kw * in, out]. im2col(x) is never formed:
  * each step, every thread loads four consecutive inner entries (input channels, contiguous in x:
  * one vec4 read when `in` is a multiple of 4) of one row of it, and vec4s of W's rows, into shared
- * memory; then every thread accumulates its entries of the tile (see `accumulateTiles`).
+ * memory; then every thread accumulates its entries of the tile (see `splitGemmMain`).
  */
 export function conv2dProgram(
   rows: number,
@@ -69,7 +56,7 @@ export function conv2dProgram(
     dispatch: [...tileCounts(rows, cols, tiling), splits],
     workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
     variableComponents: [vec4X ? 4 : 1, vec4W ? 4 : 1],
-    uniforms: CONV2D_UNIFORMS,
+    uniforms: convGemmUniforms('inChannels'),
     getUserCode: () => `
       var<workgroup> tileA : array<array<vec4<f32>, ${rowBlocks * A_BLOCK_VEC4S}>, ${TILE_INNER}>;
       var<workgroup> tileB : array<array<vec4<f32>, ${colVec4s}>, ${TILE_INNER}>;
@@ -104,54 +91,29 @@ export function conv2dProgram(
         }
       }
 
-      fn main(index : i32) {
-        let tx = i32(localId.x);
-        let ty = i32(localId.y);
-        let thread = ty * ${THREADS_PER_SIDE} + tx;
-        let col0 = i32(workgroupId.x) * ${BLOCK * colBlocks};
-        let row0 = i32(workgroupId.y) * ${BLOCK * rowBlocks};
-        // This workgroup's part of the inner sum.
-        let split = i32(workgroupId.z);
-        let firstStep = split * uniforms.stepsPerSplit;
-        // This thread loads inner entries 4 * quad .. 4 * quad + 3 of row (output pixel) j of
-        // each block of im2col(x).
-        let quad = thread % 4;
-        let j = thread / 4;
-        let pixels = uniforms.outHeight * uniforms.outWidth;
-        var ns : array<i32, ${rowBlocks}>;
-        var ys : array<i32, ${rowBlocks}>;
-        var xs : array<i32, ${rowBlocks}>;
-        for (var h = 0; h < ${rowBlocks}; h = h + 1) {
-          let p = row0 + j + ${BLOCK} * h;
-          ns[h] = select(-1, p / pixels, p < uniforms.rows);
-          ys[h] = ((p % pixels) / uniforms.outWidth) * uniforms.strideHeight - uniforms.padTop;
-          xs[h] = (p % uniforms.outWidth) * uniforms.strideWidth - uniforms.padLeft;
-        }
-        ${vec4X ? VEC4_X_STATE : ''}
-        ${declareSums(tiling)}
-        // The trip count comes from uniforms alone: barriers need uniform control flow.
-        for (var local = 0; local < uniforms.stepsPerSplit; local = local + 1) {
-          let step = firstStep + local;
+${splitGemmMain({
+  tiling,
+  // This thread loads inner entries 4 * quad .. 4 * quad + 3 of row (output pixel) j of each
+  // block of im2col(x): the corner of the window that pixel sees, less the padding.
+  setup: `${quadRowPixels(
+    rowBlocks,
+    'uniforms.outHeight',
+    'uniforms.outWidth',
+    'py * uniforms.strideHeight - uniforms.padTop',
+    'px * uniforms.strideWidth - uniforms.padLeft',
+  )}
+        ${vec4X ? VEC4_X_STATE : ''}`,
+  load: `
           let m = step * ${TILE_INNER} + 4 * quad;
           // Initialised explicitly: Dawn on lavapipe kept values from the previous iteration.
           var a = array<vec4<f32>, ${rowBlocks}>();
           ${vec4X ? VEC4_X_LOAD(rowBlocks) : SCALAR_X_LOAD(rowBlocks)}
-          for (var e = 0; e < 4; e = e + 1) {
-            for (var h = 0; h < ${rowBlocks}; h = h + 1) {
-              tileA[4 * quad + e][j / 4 + ${A_BLOCK_VEC4S} * h][j % 4] = a[h][e];
-            }
-          }
-          for (var e = thread; e < ${TILE_INNER * colVec4s}; e = e + ${THREADS}) {
-            let k = e / ${colVec4s};
-            let v = e % ${colVec4s};
-            tileB[k][v] = loadW(step * ${TILE_INNER} + k, col0 + 4 * v);
-          }
-          workgroupBarrier();
-${accumulateTiles(tiling, TILE_INNER, A_BLOCK_VEC4S, B_BLOCK_VEC4S)}
-          workgroupBarrier();
-        }
-${storeSums(tiling, 'uniforms.rows', 'uniforms.cols', 'split * uniforms.rows * uniforms.cols')}
-      }
+${storeQuads('tileA', 'quad', rowBlocks, A_BLOCK_VEC4S, 'a')}
+${fillTile('tileB', TILE_INNER, colVec4s, (k, v) => `loadW(step * ${TILE_INNER} + ${k}, col0 + 4 * ${v})`)}`,
+  inner: TILE_INNER,
+  aStride: A_BLOCK_VEC4S,
+  bStride: B_BLOCK_VEC4S,
+})}
     `,
   };
 }

@@ -13,8 +13,26 @@ export interface GemmTiling {
   colBlocks: number;
 }
 
+/**
+ * The largest tiling for a rows x cols product whose shared tiles (`sharedBytes`) fit the device's
+ * workgroup memory: two blocks of rows where there are more than 64, and two of columns likewise
+ * where memory holds them (WebGPU guarantees 16 KB), else one. Each thread then computes up to
+ * 8 x 8 entries: twice the multiply-adds per shared-memory read of 4 x 4.
+ */
+export function widestTiling(
+  rows: number,
+  cols: number,
+  workgroupStorageBytes: number,
+  sharedBytes: (tiling: GemmTiling) => number,
+): GemmTiling {
+  const rowBlocks = rows > BLOCK ? 2 : 1;
+  const wide: GemmTiling = { rowBlocks, colBlocks: 2 };
+  if (cols > BLOCK && sharedBytes(wide) <= workgroupStorageBytes) return wide;
+  return { rowBlocks, colBlocks: 1 };
+}
+
 /** `sums[4 * rowBlock + r][colBlock]`: row 4 * ty + r of that row block, columns 4 * tx .. */
-export function declareSums({ rowBlocks, colBlocks }: GemmTiling): string {
+function declareSums({ rowBlocks, colBlocks }: GemmTiling): string {
   return `var sums : array<array<vec4<f32>, ${colBlocks}>, ${4 * rowBlocks}>;`;
 }
 
@@ -22,7 +40,7 @@ export function declareSums({ rowBlocks, colBlocks }: GemmTiling): string {
  * Adds the shared tiles' product over `inner` entries to `sums`; a row block of `tileA` (column
  * block of `tileB`) starts every `aStride` (`bStride`) vec4s.
  */
-export function accumulateTiles(
+function accumulateTiles(
   { rowBlocks, colBlocks }: GemmTiling,
   inner: number,
   aStride: number,
@@ -46,12 +64,7 @@ export function accumulateTiles(
 }
 
 /** Writes `sums` to the output at `offset` + row * cols + col, inside rows x cols. */
-export function storeSums(
-  { rowBlocks, colBlocks }: GemmTiling,
-  rows: string,
-  cols: string,
-  offset = '0',
-): string {
+function storeSums({ rowBlocks, colBlocks }: GemmTiling, rows: string, cols: string, offset = '0'): string {
   return `
         for (var r = 0; r < ${4 * rowBlocks}; r = r + 1) {
           let row = row0 + ${BLOCK} * (r / 4) + 4 * ty + r % 4;
@@ -98,4 +111,114 @@ export function tileCounts(
   { rowBlocks, colBlocks }: GemmTiling,
 ): [number, number] {
   return [Math.ceil(cols / (BLOCK * colBlocks)), Math.ceil(rows / (BLOCK * rowBlocks))];
+}
+
+/** WGSL: the thread (tx, ty, thread), the workgroup's first row and column, and its split. */
+function workgroupOrigin({ rowBlocks, colBlocks }: GemmTiling): string {
+  return `
+        let tx = i32(localId.x);
+        let ty = i32(localId.y);
+        let thread = ty * ${THREADS_PER_SIDE} + tx;
+        let col0 = i32(workgroupId.x) * ${BLOCK * colBlocks};
+        let row0 = i32(workgroupId.y) * ${BLOCK * rowBlocks};
+        let split = i32(workgroupId.z);`;
+}
+
+/**
+ * WGSL: fills `tile` [inner][vec4s] with `load(k, v)` for each inner entry k and vec4 v,
+ * consecutive threads taking consecutive vec4s (consecutive channels in memory).
+ */
+export function fillTile(
+  tile: string,
+  inner: number,
+  vec4s: number,
+  load: (k: string, v: string) => string,
+): string {
+  return `
+          for (var e = thread; e < ${inner * vec4s}; e = e + ${THREADS_PER_SIDE ** 2}) {
+            let k = e / ${vec4s};
+            let v = e % ${vec4s};
+            ${tile}[k][v] = ${load('k', 'v')};
+          }`;
+}
+
+/**
+ * WGSL for programs whose threads load four consecutive inner entries (`quad`) of one row (or
+ * column) j of each block: `quad`, `j`, and for each of `rowBlocks` row blocks the batch `ns[h]`
+ * (-1 past `uniforms.rows`) and position (`ys[h]`, `xs[h]`) of the pixel that row is, given as
+ * expressions of its row `py` and column `px` in a `height` x `width` image.
+ */
+export function quadRowPixels(
+  rowBlocks: number,
+  height: string,
+  width: string,
+  y: string,
+  x: string,
+): string {
+  return `
+        let quad = thread % 4;
+        let j = thread / 4;
+        let pixels = ${height} * ${width};
+        var ns : array<i32, ${rowBlocks}>;
+        var ys : array<i32, ${rowBlocks}>;
+        var xs : array<i32, ${rowBlocks}>;
+        for (var h = 0; h < ${rowBlocks}; h = h + 1) {
+          let p = row0 + j + ${BLOCK} * h;
+          ns[h] = select(-1, p / pixels, p < uniforms.rows);
+          let py = (p % pixels) / ${width};
+          let px = p % ${width};
+          ys[h] = ${y};
+          xs[h] = ${x};
+        }`;
+}
+
+/**
+ * WGSL: stores `values[h]`, the four inner entries 4 * q .. 4 * q + 3 of row (or column) j of
+ * block h, down their column of `tile`, whose blocks start every `stride` vec4s.
+ */
+export function storeQuads(tile: string, q: string, blocks: number, stride: number, values: string): string {
+  return `
+          for (var e = 0; e < 4; e = e + 1) {
+            for (var h = 0; h < ${blocks}; h = h + 1) {
+              ${tile}[4 * ${q} + e][j / 4 + ${stride} * h][j % 4] = ${values}[h][e];
+            }
+          }`;
+}
+
+/** What a split GEMM program adds to `splitGemmMain`'s skeleton. */
+export interface SplitGemmParts {
+  tiling: GemmTiling;
+  /** WGSL after the origin (and `firstStep`, this split's first step): per-thread state. */
+  setup: string;
+  /** WGSL that fills `tileA` and `tileB` for step `step` of the inner sum. */
+  load: string;
+  /** Inner entries per step: the shared tiles' first dimension. */
+  inner: number;
+  /** Where `tileA`'s row blocks and `tileB`'s column blocks start, in vec4s. */
+  aStride: number;
+  bStride: number;
+}
+
+/**
+ * WGSL: `main` of a GEMM program whose workgroups each add `uniforms.stepsPerSplit` steps of the
+ * inner sum, from step split * stepsPerSplit on, into their tile, and store it as partial sums
+ * [splits, rows, cols].
+ */
+export function splitGemmMain({ tiling, setup, load, inner, aStride, bStride }: SplitGemmParts): string {
+  return `
+      fn main(index : i32) {
+${workgroupOrigin(tiling)}
+        let firstStep = split * uniforms.stepsPerSplit;
+${setup}
+        ${declareSums(tiling)}
+        // The trip count comes from uniforms alone: barriers need uniform control flow.
+        for (var local = 0; local < uniforms.stepsPerSplit; local = local + 1) {
+          let step = firstStep + local;
+${load}
+          workgroupBarrier();
+${accumulateTiles(tiling, inner, aStride, bStride)}
+          workgroupBarrier();
+        }
+${storeSums(tiling, 'uniforms.rows', 'uniforms.cols', 'split * uniforms.rows * uniforms.cols')}
+      }`;
 }

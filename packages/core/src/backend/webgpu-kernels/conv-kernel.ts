@@ -1,0 +1,50 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { overrideKernel } from '../override-kernel.js';
+import { type WebGpuKernel, webGpuKernelEnabled } from './webgpu-kernels-switch.js';
+import type { WebGpuBackend } from './webgpu-program.js';
+
+/** The attributes of tfjs' Conv2D and of its two gradients that our kernels read. */
+export interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+type Shape4D = [number, number, number, number];
+
+/**
+ * Replaces tfjs-backend-webgpu's `kernelName` (Conv2D or one of its gradients) with `kernel` for
+ * NHWC convs without dilation; NCHW, dilated convs, and every call while `switchKey` is off
+ * (`setWebGpuKernels`), stay with the original. Does nothing until tfjs-backend-webgpu has
+ * registered its kernels.
+ */
+export function overrideConvOnWebGpu<A extends ConvAttrs>(
+  kernelName: string,
+  switchKey: WebGpuKernel,
+  kernel: (gpu: WebGpuBackend, inputs: Record<string, tf.TensorInfo>, attrs: A) => tf.TensorInfo,
+): void {
+  overrideKernel('webgpu', kernelName, (original) => (args) => {
+    const attrs = args.attrs as unknown as A;
+    const dilated = [attrs.dilations ?? 1].flat().some((rate) => rate !== 1);
+    if (attrs.dataFormat === 'NCHW' || dilated || !webGpuKernelEnabled(switchKey)) return original(args);
+    return kernel(args.backend as WebGpuBackend, args.inputs as Record<string, tf.TensorInfo>, attrs);
+  });
+}
+
+/** tfjs' description of an NHWC conv2d without dilation. */
+export function convInfo(
+  xShape: number[],
+  filterShape: number[],
+  { strides, pad, dimRoundingMode }: ConvAttrs,
+): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as Shape4D,
+    filterShape as Shape4D,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+}
