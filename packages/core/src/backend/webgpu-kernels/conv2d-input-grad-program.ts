@@ -1,32 +1,39 @@
-import { convGemmUniforms, TILE_INNER } from './conv-gemm.js';
+import {
+  advanceInner,
+  blockPixels,
+  blockRoles,
+  blocksOf,
+  convGemmUniforms,
+  innerEntryState,
+  loadBlock,
+  storeBlock,
+  TILE_INNER,
+} from './conv-gemm.js';
 import {
   BLOCK,
   type GemmTiling,
-  quadRowPixels,
   splitGemmMain,
-  storeQuads,
   THREADS_PER_SIDE,
   tileCounts,
   widestTiling,
 } from './tiled-gemm.js';
 import type { WebGpuProgram } from './webgpu-program.js';
 
-/** Groups of four inner entries of one row (or column) that each thread loads per block and step. */
-const QUADS_PER_THREAD = (BLOCK * TILE_INNER) / 4 / THREADS_PER_SIDE ** 2;
 /**
- * A shared block row holds 64 entries as 16 vec4s, plus one: the padding spreads the stores of
- * neighbouring threads, which write four rows apart, over distinct memory banks.
+ * A shared row holds a tile's rows (or columns) as vec4s, plus one: the padding spreads the stores
+ * of the four threads that load one pixel's (or input channel's) block, which write four rows
+ * apart, over distinct memory banks.
  */
-const BLOCK_VEC4S = BLOCK / 4 + 1;
+const rowVec4s = (blocks: number) => blocks * (BLOCK / 4) + 1;
 
-/** The tiling of dx (pixels x input channels): see `widestTiling`; 17 KB for 2 x 2 blocks. */
+/** The tiling of dx (pixels x input channels): see `widestTiling`. */
 export function inputGradTiling(rows: number, cols: number, workgroupStorageBytes: number): GemmTiling {
   return widestTiling(rows, cols, workgroupStorageBytes, inputGradSharedBytes);
 }
 
 /** The workgroup memory of the two shared tiles. */
 export function inputGradSharedBytes({ rowBlocks, colBlocks }: GemmTiling): number {
-  return TILE_INNER * (rowBlocks + colBlocks) * BLOCK_VEC4S * 16;
+  return TILE_INNER * (rowVec4s(rowBlocks) + rowVec4s(colBlocks)) * 16;
 }
 
 /**
@@ -34,12 +41,10 @@ export function inputGradSharedBytes({ rowBlocks, colBlocks }: GemmTiling): numb
  * out] holds, for input pixel (n, ih, iw) and inner entry (ki, kj, o), dy at the output pixel that
  * sees the input through tap (ki, kj) (zero where there is none: padding, or a stride skipping
  * the pixel), and B [kh * kw * out, in] is the filter with its channel axes swapped. Neither is
- * formed: each step, every thread loads groups of four consecutive inner entries (output channels,
- * contiguous in dy and in the filter) of rows of A and columns of B into shared memory, then
- * accumulates its entries of the tile of dx from vec4 reads of both.
- *
- * When `out` is a multiple of 4, a group is one vec4 read of each, and each thread steps its
- * groups' (ki, kj, o) along without dividing; otherwise four scalar reads, each index divided out.
+ * formed: each step, threads load 4 x 4 blocks of A and of B (four rows or columns by four output
+ * channels, contiguous in dy and in the filter: one vec4 read each when `out` is a multiple of 4)
+ * into shared memory, then every thread accumulates its entries of the tile of dx (see
+ * `splitGemmMain`), the inner sum split `splits` ways.
  */
 export function inputGradProgram(
   rows: number,
@@ -60,8 +65,8 @@ export function inputGradProgram(
     ...(vec4 ? { variableComponents: [4, 4] } : {}),
     uniforms: convGemmUniforms('outChannels'),
     getUserCode: () => `
-      var<workgroup> tileA : array<array<vec4<f32>, ${rowBlocks * BLOCK_VEC4S}>, ${TILE_INNER}>;
-      var<workgroup> tileB : array<array<vec4<f32>, ${colBlocks * BLOCK_VEC4S}>, ${TILE_INNER}>;
+      var<workgroup> tileA : array<array<vec4<f32>, ${rowVec4s(rowBlocks)}>, ${TILE_INNER}>;
+      var<workgroup> tileB : array<array<vec4<f32>, ${rowVec4s(colBlocks)}>, ${TILE_INNER}>;
 
       // The output row (or column) that sees input row v (shifted by the padding, less the tap)
       // at this stride, or -1 where none does.
@@ -100,89 +105,27 @@ export function inputGradProgram(
 
 ${splitGemmMain({
   tiling,
-  // This thread loads groups quad, quad + 4, ... of four inner entries of row (pixel) j of each
-  // block of A, at its position plus the padding, and of column (channel) j of each block of B.
-  setup: `${quadRowPixels(rowBlocks, 'uniforms.inHeight', 'uniforms.inWidth', 'py + uniforms.padTop', 'px + uniforms.padLeft')}
-        ${vec4 ? VEC4_LOAD_STATE : ''}`,
+  // Threads load 4 x 4 blocks: of A, four pixels (at their position plus the padding) by four
+  // output channels; of B, four input channels by four output channels.
+  setup: `${blockRoles(blocksOf(rowBlocks), blocksOf(colBlocks))}
+${blockPixels('uniforms.inHeight', 'uniforms.inWidth', 'py + uniforms.padTop', 'px + uniforms.padLeft')}
+${vec4 ? innerEntryState('uniforms.outChannels') : ''}`,
   load: `
-          for (var s = 0; s < ${QUADS_PER_THREAD}; s = s + 1) {
-            let q = quad + 4 * s;
-            let m = step * ${TILE_INNER} + 4 * q;
-            // Initialised explicitly: Dawn on lavapipe kept values from the previous iteration.
-            var a = array<vec4<f32>, ${rowBlocks}>();
-            var b = array<vec4<f32>, ${colBlocks}>();
-            ${vec4 ? VEC4_LOAD(rowBlocks, colBlocks) : SCALAR_LOAD(rowBlocks, colBlocks)}
-${storeQuads('tileA', 'q', rowBlocks, BLOCK_VEC4S, 'a')}
-${storeQuads('tileB', 'q', colBlocks, BLOCK_VEC4S, 'b')}
-          }`,
+          let m = step * ${TILE_INNER} + 4 * kq;
+          // Initialised explicitly: Dawn on lavapipe kept values from the previous iteration.
+          var v = array<vec4<f32>, 4>();
+          if (isA) {
+${loadBlock('dy', vec4, 'uniforms.outChannels', (r, ki, kj, ch) => `dyIndex(ns[${r}], ys[${r}], xs[${r}], ${ki}, ${kj}, ${ch})`)}
+${storeBlock('tileA')}
+          } else if (loads) {
+${loadBlock('W', vec4, 'uniforms.outChannels', (r, ki, kj, ch) => `wIndex(${ki}, ${kj}, col0 + 4 * rq + ${r}, ${ch})`)}
+${storeBlock('tileB')}
+          }
+${vec4 ? advanceInner('uniforms.outChannels') : ''}`,
   inner: TILE_INNER,
-  aStride: BLOCK_VEC4S,
-  bStride: BLOCK_VEC4S,
+  aStride: BLOCK / 4,
+  bStride: BLOCK / 4,
 })}
     `,
   };
 }
-
-/** (ki, kj, o) of each of the thread's groups, divided out once and then stepped along. */
-const VEC4_LOAD_STATE = `
-        var kis : array<i32, ${QUADS_PER_THREAD}>;
-        var kjs : array<i32, ${QUADS_PER_THREAD}>;
-        var os : array<i32, ${QUADS_PER_THREAD}>;
-        for (var s = 0; s < ${QUADS_PER_THREAD}; s = s + 1) {
-          let m = firstStep * ${TILE_INNER} + 4 * (quad + 4 * s);
-          let tap = m / uniforms.outChannels;
-          kis[s] = tap / uniforms.filterWidth;
-          kjs[s] = tap % uniforms.filterWidth;
-          os[s] = m % uniforms.outChannels;
-        }
-`;
-
-/** Entries m .. m + 3 share a tap (out is a multiple of 4, and so is m): one vec4 read each. */
-const VEC4_LOAD = (rowBlocks: number, colBlocks: number) => `
-            if (m < uniforms.inner) {
-              for (var h = 0; h < ${rowBlocks}; h = h + 1) {
-                let i = dyIndex(ns[h], ys[h], xs[h], kis[s], kjs[s], os[s]);
-                if (i >= 0) {
-                  a[h] = dy[i / 4];
-                }
-              }
-              for (var h = 0; h < ${colBlocks}; h = h + 1) {
-                let w = wIndex(kis[s], kjs[s], col0 + j + ${BLOCK} * h, os[s]);
-                if (w >= 0) {
-                  b[h] = W[w / 4];
-                }
-              }
-            }
-            os[s] = os[s] + ${TILE_INNER};
-            while (os[s] >= uniforms.outChannels) {
-              os[s] = os[s] - uniforms.outChannels;
-              kjs[s] = kjs[s] + 1;
-              if (kjs[s] == uniforms.filterWidth) {
-                kjs[s] = 0;
-                kis[s] = kis[s] + 1;
-              }
-            }
-`;
-
-const SCALAR_LOAD = (rowBlocks: number, colBlocks: number) => `
-            for (var e = 0; e < 4; e = e + 1) {
-              if (m + e < uniforms.inner) {
-                let o = (m + e) % uniforms.outChannels;
-                let tap = (m + e) / uniforms.outChannels;
-                let ki = tap / uniforms.filterWidth;
-                let kj = tap % uniforms.filterWidth;
-                for (var h = 0; h < ${rowBlocks}; h = h + 1) {
-                  let i = dyIndex(ns[h], ys[h], xs[h], ki, kj, o);
-                  if (i >= 0) {
-                    a[h][e] = dy[i];
-                  }
-                }
-                for (var h = 0; h < ${colBlocks}; h = h + 1) {
-                  let w = wIndex(ki, kj, col0 + j + ${BLOCK} * h, o);
-                  if (w >= 0) {
-                    b[h][e] = W[w];
-                  }
-                }
-              }
-            }
-`;

@@ -1,11 +1,19 @@
-import { convGemmUniforms, TILE_INNER } from './conv-gemm.js';
+import {
+  advanceInner,
+  blockPixels,
+  blockRoles,
+  blocksOf,
+  convGemmUniforms,
+  innerEntryState,
+  loadBlock,
+  storeBlock,
+  TILE_INNER,
+} from './conv-gemm.js';
 import {
   BLOCK,
   fillTile,
   type GemmTiling,
-  quadRowPixels,
   splitGemmMain,
-  storeQuads,
   THREADS_PER_SIDE,
   tileCounts,
   widestTiling,
@@ -13,29 +21,30 @@ import {
 import type { WebGpuProgram } from './webgpu-program.js';
 
 /**
- * A shared block row of A holds 64 entries as 16 vec4s, plus one: the padding spreads the stores of
- * neighbouring threads, which write four rows apart, over distinct memory banks.
+ * A shared row of A holds the tile's rows as vec4s, plus one: the padding spreads the stores of the
+ * four threads that load one pixel's channels, which write four rows apart, over distinct banks.
  */
-const A_BLOCK_VEC4S = BLOCK / 4 + 1;
+const aRowVec4s = (rowBlocks: number) => rowBlocks * (BLOCK / 4) + 1;
 const B_BLOCK_VEC4S = BLOCK / 4;
 
-/** The tiling of y (output pixels x output channels): see `widestTiling`; 17 KB for 2 x 2 blocks. */
+/** The tiling of y (output pixels x output channels): see `widestTiling`. */
 export function conv2dTiling(rows: number, cols: number, workgroupStorageBytes: number): GemmTiling {
   return widestTiling(rows, cols, workgroupStorageBytes, conv2dSharedBytes);
 }
 
 /** The workgroup memory of the two shared tiles. */
 export function conv2dSharedBytes({ rowBlocks, colBlocks }: GemmTiling): number {
-  return TILE_INNER * (rowBlocks * A_BLOCK_VEC4S + colBlocks * B_BLOCK_VEC4S) * 16;
+  return TILE_INNER * (aRowVec4s(rowBlocks) + colBlocks * B_BLOCK_VEC4S) * 16;
 }
 
 /**
  * y [N * Ho * Wo, out] of an NHWC conv2d (dilation 1) as an implicit GEMM: y = im2col(x) W, where
  * row p of im2col(x) holds the input that output pixel p sees through each filter entry (ki, kj,
  * c), zero in the padding, and W is the filter as [kh * kw * in, out]. im2col(x) is never formed:
- * each step, every thread loads four consecutive inner entries (input channels, contiguous in x:
- * one vec4 read when `in` is a multiple of 4) of one row of it, and vec4s of W's rows, into shared
- * memory; then every thread accumulates its entries of the tile (see `splitGemmMain`).
+ * each step, threads load 4 x 4 blocks of it (four output pixels by four input channels,
+ * contiguous in x: one vec4 read each when `in` is a multiple of 4) and all threads load vec4s of
+ * W's rows into shared memory; then every thread accumulates its entries of the tile (see
+ * `splitGemmMain`), the inner sum split `splits` ways.
  */
 export function conv2dProgram(
   rows: number,
@@ -58,12 +67,12 @@ export function conv2dProgram(
     variableComponents: [vec4X ? 4 : 1, vec4W ? 4 : 1],
     uniforms: convGemmUniforms('inChannels'),
     getUserCode: () => `
-      var<workgroup> tileA : array<array<vec4<f32>, ${rowBlocks * A_BLOCK_VEC4S}>, ${TILE_INNER}>;
+      var<workgroup> tileA : array<array<vec4<f32>, ${aRowVec4s(rowBlocks)}>, ${TILE_INNER}>;
       var<workgroup> tileB : array<array<vec4<f32>, ${colVec4s}>, ${TILE_INNER}>;
 
-      // x's float index for batch n, the input pixel seen through tap (ki, kj) from the output
-      // pixel whose window's corner is (top, left) (negative in the padding), and channel c; -1
-      // in the padding.
+      // x's float index for row r of this thread's block: its output pixel's window, whose corner
+      // is (ys[r], xs[r]) (negative in the padding), seen through tap (ki, kj), channel c; -1 in
+      // the padding.
       fn xIndex(n : i32, top : i32, left : i32, ki : i32, kj : i32, c : i32) -> i32 {
         let ih = top + ki;
         let iw = left + kj;
@@ -93,71 +102,28 @@ export function conv2dProgram(
 
 ${splitGemmMain({
   tiling,
-  // This thread loads inner entries 4 * quad .. 4 * quad + 3 of row (output pixel) j of each
-  // block of im2col(x): the corner of the window that pixel sees, less the padding.
-  setup: `${quadRowPixels(
-    rowBlocks,
-    'uniforms.outHeight',
-    'uniforms.outWidth',
-    'py * uniforms.strideHeight - uniforms.padTop',
-    'px * uniforms.strideWidth - uniforms.padLeft',
-  )}
-        ${vec4X ? VEC4_X_STATE : ''}`,
+  setup: `${blockRoles(blocksOf(rowBlocks), 0)}
+${blockPixels(
+  'uniforms.outHeight',
+  'uniforms.outWidth',
+  'py * uniforms.strideHeight - uniforms.padTop',
+  'px * uniforms.strideWidth - uniforms.padLeft',
+)}
+${vec4X ? innerEntryState('uniforms.inChannels') : ''}`,
   load: `
-          let m = step * ${TILE_INNER} + 4 * quad;
-          // Initialised explicitly: Dawn on lavapipe kept values from the previous iteration.
-          var a = array<vec4<f32>, ${rowBlocks}>();
-          ${vec4X ? VEC4_X_LOAD(rowBlocks) : SCALAR_X_LOAD(rowBlocks)}
-${storeQuads('tileA', 'quad', rowBlocks, A_BLOCK_VEC4S, 'a')}
+          let m = step * ${TILE_INNER} + 4 * kq;
+          if (isA) {
+            // Initialised explicitly: Dawn on lavapipe kept values from the previous iteration.
+            var v = array<vec4<f32>, 4>();
+${loadBlock('x', vec4X, 'uniforms.inChannels', (r, ki, kj, ch) => `xIndex(ns[${r}], ys[${r}], xs[${r}], ${ki}, ${kj}, ${ch})`)}
+${storeBlock('tileA')}
+          }
+${vec4X ? advanceInner('uniforms.inChannels') : ''}
 ${fillTile('tileB', TILE_INNER, colVec4s, (k, v) => `loadW(step * ${TILE_INNER} + ${k}, col0 + 4 * ${v})`)}`,
   inner: TILE_INNER,
-  aStride: A_BLOCK_VEC4S,
+  aStride: BLOCK / 4,
   bStride: B_BLOCK_VEC4S,
 })}
     `,
   };
 }
-
-/** (ki, kj, c) of the thread's inner entries, divided out once and then stepped along. */
-const VEC4_X_STATE = `
-        let first = firstStep * ${TILE_INNER} + 4 * quad;
-        var c = first % uniforms.inChannels;
-        var ki = (first / uniforms.inChannels) / uniforms.filterWidth;
-        var kj = (first / uniforms.inChannels) % uniforms.filterWidth;
-`;
-
-/** Entries m .. m + 3 share a tap (in is a multiple of 4, and so is m): one vec4 read each. */
-const VEC4_X_LOAD = (rowBlocks: number) => `
-          if (m < uniforms.inner) {
-            for (var h = 0; h < ${rowBlocks}; h = h + 1) {
-              let i = xIndex(ns[h], ys[h], xs[h], ki, kj, c);
-              if (i >= 0) {
-                a[h] = x[i / 4];
-              }
-            }
-          }
-          c = c + ${TILE_INNER};
-          while (c >= uniforms.inChannels) {
-            c = c - uniforms.inChannels;
-            kj = kj + 1;
-            if (kj == uniforms.filterWidth) {
-              kj = 0;
-              ki = ki + 1;
-            }
-          }
-`;
-
-const SCALAR_X_LOAD = (rowBlocks: number) => `
-          for (var e = 0; e < 4; e = e + 1) {
-            if (m + e < uniforms.inner) {
-              let tap = (m + e) / uniforms.inChannels;
-              for (var h = 0; h < ${rowBlocks}; h = h + 1) {
-                let i = xIndex(ns[h], ys[h], xs[h], tap / uniforms.filterWidth, tap % uniforms.filterWidth,
-                  (m + e) % uniforms.inChannels);
-                if (i >= 0) {
-                  a[h][e] = x[i];
-                }
-              }
-            }
-          }
-`;

@@ -1,9 +1,46 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
+import {
+  flatDispatch,
+  intUniforms,
+  runWebGpuKernel,
+  type WebGpuBackend,
+  type WebGpuProgram,
+} from './webgpu-program.js';
+
+const THREADS = 256;
 
 /**
- * The partial sums [splits, ...] of a split GEMM added over the splits and shaped as `shape`;
- * disposes `partial`.
+ * out[i] = sum over s of partial[s, i], a thread per entry. tfjs' Sum over the first axis would
+ * transpose the partial sums and then run a workgroup per entry.
+ */
+function splitSumProgram(shape: number[]): WebGpuProgram {
+  const size = shape.reduce((total, side) => total * side, 1);
+  return {
+    variableNames: ['partial'],
+    outputShape: shape,
+    shaderKey: 'dalle2js_split_sum',
+    dispatchLayout: { x: shape.map((_, axis) => axis) },
+    dispatch: flatDispatch(size, THREADS),
+    workgroupSize: [THREADS, 1, 1],
+    size: true,
+    uniforms: 'splits : i32,',
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index < uniforms.size) {
+          var sum = 0.0;
+          for (var s = 0; s < uniforms.splits; s = s + 1) {
+            sum = sum + partial[s * uniforms.size + index];
+          }
+          setOutputAtIndex(index, sum);
+        }
+      }
+    `,
+  };
+}
+
+/**
+ * The partial sums [splits, ...] of a split GEMM added over the splits, shaped as `shape` (one
+ * split: the same data, reshaped); disposes `partial`.
  */
 export function sumSplits(
   gpu: WebGpuBackend,
@@ -12,13 +49,8 @@ export function sumSplits(
   shape: number[],
 ): tf.TensorInfo {
   try {
-    const summed =
-      splits === 1 ? partial : runWebGpuKernel(tf.Sum, gpu, { x: partial }, { axis: [0], keepDims: false });
-    try {
-      return runWebGpuKernel(tf.Reshape, gpu, { x: summed }, { shape });
-    } finally {
-      if (summed !== partial) gpu.disposeData(summed.dataId);
-    }
+    if (splits === 1) return runWebGpuKernel(tf.Reshape, gpu, { x: partial }, { shape });
+    return gpu.runWebGPUProgram(splitSumProgram(shape), [partial], 'float32', intUniforms(splits));
   } finally {
     gpu.disposeData(partial.dataId);
   }

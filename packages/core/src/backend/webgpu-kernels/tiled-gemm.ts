@@ -142,49 +142,6 @@ export function fillTile(
           }`;
 }
 
-/**
- * WGSL for programs whose threads load four consecutive inner entries (`quad`) of one row (or
- * column) j of each block: `quad`, `j`, and for each of `rowBlocks` row blocks the batch `ns[h]`
- * (-1 past `uniforms.rows`) and position (`ys[h]`, `xs[h]`) of the pixel that row is, given as
- * expressions of its row `py` and column `px` in a `height` x `width` image.
- */
-export function quadRowPixels(
-  rowBlocks: number,
-  height: string,
-  width: string,
-  y: string,
-  x: string,
-): string {
-  return `
-        let quad = thread % 4;
-        let j = thread / 4;
-        let pixels = ${height} * ${width};
-        var ns : array<i32, ${rowBlocks}>;
-        var ys : array<i32, ${rowBlocks}>;
-        var xs : array<i32, ${rowBlocks}>;
-        for (var h = 0; h < ${rowBlocks}; h = h + 1) {
-          let p = row0 + j + ${BLOCK} * h;
-          ns[h] = select(-1, p / pixels, p < uniforms.rows);
-          let py = (p % pixels) / ${width};
-          let px = p % ${width};
-          ys[h] = ${y};
-          xs[h] = ${x};
-        }`;
-}
-
-/**
- * WGSL: stores `values[h]`, the four inner entries 4 * q .. 4 * q + 3 of row (or column) j of
- * block h, down their column of `tile`, whose blocks start every `stride` vec4s.
- */
-export function storeQuads(tile: string, q: string, blocks: number, stride: number, values: string): string {
-  return `
-          for (var e = 0; e < 4; e = e + 1) {
-            for (var h = 0; h < ${blocks}; h = h + 1) {
-              ${tile}[4 * ${q} + e][j / 4 + ${stride} * h][j % 4] = ${values}[h][e];
-            }
-          }`;
-}
-
 /** What a split GEMM program adds to `splitGemmMain`'s skeleton. */
 export interface SplitGemmParts {
   tiling: GemmTiling;
