@@ -40,7 +40,7 @@ describe('selectSuites', () => {
     ];
     for (const [theirs, ours] of pairs) {
       const baselines = kernels!.measurements.filter((m) => m.name.endsWith(theirs));
-      expect(baselines.length).toBe(3);
+      expect(baselines.length).toBe(4);
       for (const baseline of baselines) {
         const counterpart = kernels!.measurements.find((m) => m.name === baseline.name.replace(theirs, ours));
         expect(counterpart?.backends).toEqual(baseline.backends);
