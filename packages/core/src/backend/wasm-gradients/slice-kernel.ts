@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type SimdKernels, simdKernels } from '../wasm-simd/simd-kernels.js';
-import { overrideKernelOnWasm, type WasmBackend } from './override-kernel-on-wasm.js';
+import { type HeapArray, overrideKernelOnWasm, type WasmBackend } from './override-kernel-on-wasm.js';
 
 /**
  * Replaces wasm's Slice, SplitV and Unpack kernels with ones that copy only the slice.
@@ -102,8 +102,6 @@ function sliceRuns(shape: number[], start: number[], extent: number[]): SliceRun
 
 /** Runs shorter than this copy faster element by element than through a subarray view. */
 const SHORT_RUN = 16;
-
-type HeapArray = Float32Array | Int32Array | Uint8Array;
 
 function copyRuns(x: HeapArray, { run, rows, rowStride, blocks }: SliceRuns, out: HeapArray): void {
   let to = 0;

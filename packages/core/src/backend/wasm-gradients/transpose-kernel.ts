@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type SimdKernels, simdKernels } from '../wasm-simd/simd-kernels.js';
-import { overrideKernelOnWasm, type WasmBackend } from './override-kernel-on-wasm.js';
+import { type HeapArray, overrideKernelOnWasm, type WasmBackend } from './override-kernel-on-wasm.js';
 
-type HeapArray = Float32Array | Int32Array | Uint8Array;
 /** [count, rows, cols]: `count` matrices of `rows` x `cols`, one after another. */
 type Matrices = [number, number, number];
 

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { ATTENTION_GRAD_KERNEL, ATTENTION_KERNEL, type AttentionAttrs } from '../attention-contract.js';
 import { registerOwnKernels } from '../override-kernel.js';
 import {
@@ -8,7 +8,7 @@ import {
   attentionKeyValueGradProgram,
   attentionQueryGradProgram,
 } from './attention-programs.js';
-import { type ProgramUniform, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
+import { type ProgramUniform, slicePart, type WebGpuBackend } from './webgpu-program.js';
 
 /**
  * Scaled dot-product attention as WGSL programs for tfjs-backend-webgpu (see attention-programs.ts):
@@ -37,8 +37,8 @@ function attentionForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
   try {
     const outSize = sizes.n * sizes.queries * sizes.headSize;
     return [
-      flatPart(gpu, both, 0, outSize, q!.shape),
-      flatPart(gpu, both, outSize, sizes.n * sizes.queries, [sizes.n, sizes.queries]),
+      slicePart(gpu, both, [0], [outSize], q!.shape),
+      slicePart(gpu, both, [outSize], [sizes.n * sizes.queries], [sizes.n, sizes.queries]),
     ];
   } finally {
     gpu.disposeData(both.dataId);
@@ -57,7 +57,11 @@ function attentionBackward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>
     const keyValue = gpu.runWebGPUProgram(attentionKeyValueGradProgram(sizes), gradInputs, 'float32', values);
     try {
       const half = sizes.n * sizes.keys * sizes.headSize;
-      return [dq, flatPart(gpu, keyValue, 0, half, k!.shape), flatPart(gpu, keyValue, half, half, v!.shape)];
+      return [
+        dq,
+        slicePart(gpu, keyValue, [0], [half], k!.shape),
+        slicePart(gpu, keyValue, [half], [half], v!.shape),
+      ];
     } finally {
       gpu.disposeData(keyValue.dataId);
     }
@@ -78,20 +82,4 @@ function uniforms({ n, queries, keys }: AttentionSizes, scale: number): ProgramU
     { type: 'int32', data: [keys] },
     { type: 'float32', data: [scale] },
   ];
-}
-
-/** `size` elements of a flat tensor from `begin`, as a tensor of `shape`. */
-function flatPart(
-  gpu: WebGpuBackend,
-  flat: tf.TensorInfo,
-  begin: number,
-  size: number,
-  shape: number[],
-): tf.TensorInfo {
-  const piece = runWebGpuKernel(tf.Slice, gpu, { x: flat }, { begin: [begin], size: [size] });
-  try {
-    return runWebGpuKernel(tf.Reshape, gpu, { x: piece }, { shape });
-  } finally {
-    gpu.disposeData(piece.dataId);
-  }
 }

@@ -1,4 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
+import { CONV_GEOMETRY_UNIFORMS, convGeometry } from './conv-kernel.js';
 import { sumSplits } from './split-sum.js';
 import { BLOCK, type GemmTiling, splitInner, tileCounts } from './tiled-gemm.js';
 import { intUniforms, type WebGpuBackend, type WebGpuProgram } from './webgpu-program.js';
@@ -14,11 +15,7 @@ export const TILE_INNER = 16;
  * passes them; `channels` names the channels the inner sum runs over.
  */
 export function convGemmUniforms(channels: 'inChannels' | 'outChannels'): string {
-  return [
-    `rows : i32, cols : i32, inner : i32, ${channels} : i32,`,
-    'inHeight : i32, inWidth : i32, outHeight : i32, outWidth : i32, filterWidth : i32,',
-    'strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32, stepsPerSplit : i32,',
-  ].join(' ');
+  return `rows : i32, cols : i32, inner : i32, ${channels} : i32, stepsPerSplit : i32, ${CONV_GEOMETRY_UNIFORMS}`;
 }
 
 /** A conv2d forward or input gradient as a GEMM of rows x cols over taps x `channels`. */
@@ -42,22 +39,7 @@ export function runConvGemm(
   const inner = info.filterHeight * info.filterWidth * channels;
   const [colTiles, rowTiles] = tileCounts(rows, cols, tiling);
   const { splits, stepsPerSplit } = splitInner(colTiles * rowTiles, Math.ceil(inner / TILE_INNER));
-  const uniforms = intUniforms(
-    rows,
-    cols,
-    inner,
-    channels,
-    info.inHeight,
-    info.inWidth,
-    info.outHeight,
-    info.outWidth,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-    stepsPerSplit,
-  );
+  const uniforms = intUniforms(rows, cols, inner, channels, stepsPerSplit, ...convGeometry(info));
   const partial = gpu.runWebGPUProgram(program(splits), inputs, 'float32', uniforms);
   return sumSplits(gpu, partial, splits, shape);
 }

@@ -48,3 +48,24 @@ export function convInfo(
     dimRoundingMode,
   );
 }
+
+/** The conv geometry every conv GEMM program takes as its last uniforms (see `convGeometry`). */
+export const CONV_GEOMETRY_UNIFORMS = [
+  'inHeight : i32, inWidth : i32, outHeight : i32, outWidth : i32, filterWidth : i32,',
+  'strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32,',
+].join(' ');
+
+/** The values of CONV_GEOMETRY_UNIFORMS, in order. */
+export function convGeometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.inHeight,
+    info.inWidth,
+    info.outHeight,
+    info.outWidth,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}

@@ -1,3 +1,4 @@
+import { CONV_GEOMETRY_UNIFORMS } from './conv-kernel.js';
 import {
   BLOCK,
   fillTile,
@@ -19,16 +20,12 @@ export interface FilterGradSizes {
   cols: number;
   /** Output pixels N * Ho * Wo summed over. */
   pixels: number;
-  /** Pixels per split of the sum, a multiple of TILE_PIXELS. */
-  pixelsPerSplit: number;
   splits: number;
+  /** Steps of TILE_PIXELS pixels per split of the sum. */
+  stepsPerSplit: number;
 }
 
-export const FILTER_GRAD_UNIFORMS = [
-  'rows : i32, cols : i32, pixels : i32, pixelsPerSplit : i32,',
-  'inHeight : i32, inWidth : i32, inChannels : i32, outHeight : i32, outWidth : i32,',
-  'filterWidth : i32, strideHeight : i32, strideWidth : i32, padTop : i32, padLeft : i32,',
-].join(' ');
+const FILTER_GRAD_UNIFORMS = `rows : i32, cols : i32, pixels : i32, stepsPerSplit : i32, inChannels : i32, ${CONV_GEOMETRY_UNIFORMS}`;
 
 /**
  * Two blocks of rows (filter entries) and of columns (output channels) where there are more than
@@ -62,7 +59,7 @@ export function filterGradProgram(sizes: FilterGradSizes, inChannels: number): W
     dispatch: [...tileCounts(sizes.rows, sizes.cols, tiling), sizes.splits],
     workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
     variableComponents: [vec4X ? 4 : 1, vec4Dy ? 4 : 1],
-    uniforms: `${FILTER_GRAD_UNIFORMS} stepsPerSplit : i32,`,
+    uniforms: FILTER_GRAD_UNIFORMS,
     getUserCode: () => `
       var<workgroup> tileA : array<array<vec4<f32>, ${rowVec4s}>, ${TILE_PIXELS}>;
       var<workgroup> tileB : array<array<vec4<f32>, ${colVec4s}>, ${TILE_PIXELS}>;
@@ -125,7 +122,7 @@ export function filterGradProgram(sizes: FilterGradSizes, inChannels: number): W
 ${splitGemmMain({
   tiling,
   setup: `
-        let end = min((split + 1) * uniforms.pixelsPerSplit, uniforms.pixels);`,
+        let end = min((split + 1) * uniforms.stepsPerSplit * ${TILE_PIXELS}, uniforms.pixels);`,
   load: `
           let p0 = step * ${TILE_PIXELS};
 ${fillTile('tileA', TILE_PIXELS, rowVec4s, (k, v) => `loadX(p0 + ${k}, row0 + 4 * ${v}, end)`)}
@@ -136,9 +133,4 @@ ${fillTile('tileB', TILE_PIXELS, colVec4s, (k, v) => `loadDy(p0 + ${k}, col0 + 4
 })}
     `,
   };
-}
-
-/** Used by the program's `stepsPerSplit` uniform: the tiles of pixels in one split. */
-export function stepsPerSplit(sizes: FilterGradSizes): number {
-  return sizes.pixelsPerSplit / TILE_PIXELS;
 }

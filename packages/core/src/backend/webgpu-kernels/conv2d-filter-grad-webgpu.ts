@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { type ConvAttrs, convInfo, overrideConvOnWebGpu } from './conv-kernel.js';
+import { type ConvAttrs, convGeometry, convInfo, overrideConvOnWebGpu } from './conv-kernel.js';
 import {
   type FilterGradSizes,
   filterGradProgram,
   filterGradTiling,
-  stepsPerSplit,
   TILE_PIXELS,
 } from './conv2d-filter-grad-program.js';
 import { sumSplits } from './split-sum.js';
@@ -39,18 +38,9 @@ function conv2dFilterGrad(
     sizes.rows,
     sizes.cols,
     sizes.pixels,
-    sizes.pixelsPerSplit,
-    info.inHeight,
-    info.inWidth,
+    sizes.stepsPerSplit,
     info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-    stepsPerSplit(sizes),
+    ...convGeometry(info),
   );
   const partial = gpu.runWebGPUProgram(
     filterGradProgram(sizes, info.inChannels),
@@ -61,9 +51,9 @@ function conv2dFilterGrad(
   return sumSplits(gpu, partial, sizes.splits, attrs.filterShape);
 }
 
-/** How many ways to split the pixel sum of a rows x cols gradient, and the pixels in each split. */
+/** How many ways to split the pixel sum of a rows x cols gradient, and the steps in each split. */
 export function splitSizes(rows: number, cols: number, pixels: number): FilterGradSizes {
   const [colTiles, rowTiles] = tileCounts(rows, cols, filterGradTiling(rows, cols));
   const { splits, stepsPerSplit } = splitInner(colTiles * rowTiles, Math.ceil(pixels / TILE_PIXELS));
-  return { rows, cols, pixels, pixelsPerSplit: stepsPerSplit * TILE_PIXELS, splits };
+  return { rows, cols, pixels, splits, stepsPerSplit };
 }

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import {
   GROUP_NORM_GRAD_KERNEL,
   GROUP_NORM_KERNEL,
@@ -16,7 +16,7 @@ import {
   groupStatisticsProgram,
   sizeUniformValues,
 } from './group-norm-programs.js';
-import { intUniforms, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
+import { intUniforms, slicePart, type WebGpuBackend } from './webgpu-program.js';
 
 /**
  * GroupNorm as WGSL programs for tfjs-backend-webgpu, under the kernel names that `GroupNorm`
@@ -105,15 +105,13 @@ function groupNormSizes(x: tf.TensorInfo, groups: number): GroupNormSizes {
 
 /** The two halves of a [2, ...shape] tensor, each as its own tensor of `shape`. */
 function halves(gpu: WebGpuBackend, both: tf.TensorInfo, shape: number[]): [tf.TensorInfo, tf.TensorInfo] {
-  const part = (i: number) => {
-    const begin = both.shape.map((_, axis) => (axis === 0 ? i : 0));
-    const size = both.shape.map((side, axis) => (axis === 0 ? 1 : side));
-    const piece = runWebGpuKernel(tf.Slice, gpu, { x: both }, { begin, size });
-    try {
-      return runWebGpuKernel(tf.Reshape, gpu, { x: piece }, { shape });
-    } finally {
-      gpu.disposeData(piece.dataId);
-    }
-  };
+  const part = (i: number) =>
+    slicePart(
+      gpu,
+      both,
+      both.shape.map((_, axis) => (axis === 0 ? i : 0)),
+      both.shape.map((side, axis) => (axis === 0 ? 1 : side)),
+      shape,
+    );
   return [part(0), part(1)];
 }

@@ -70,3 +70,19 @@ export function runWebGpuKernel(
   // Concat takes its inputs as a list, the other kernels by name.
   return kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs }) as tf.TensorInfo;
 }
+
+/** `size` entries of `x` from `begin` (per axis), as a tensor of `shape`; the caller disposes it. */
+export function slicePart(
+  gpu: WebGpuBackend,
+  x: tf.TensorInfo,
+  begin: number[],
+  size: number[],
+  shape: number[],
+): tf.TensorInfo {
+  const piece = runWebGpuKernel(tf.Slice, gpu, { x }, { begin, size });
+  try {
+    return runWebGpuKernel(tf.Reshape, gpu, { x: piece }, { shape });
+  } finally {
+    gpu.disposeData(piece.dataId);
+  }
+}
