@@ -22,6 +22,14 @@ const ATTENTION_FLOPS =
   ATTENTION.batch *
   (4 * 2 * ATTENTION.tokens * ATTENTION.channels ** 2 + 2 * 2 * ATTENTION.tokens ** 2 * ATTENTION.channels);
 
+/**
+ * A linear layer at a seed U-Net's 16 x 16 level at batch 8 (an attention projection): [2048, 512]
+ * times [512, 512], forward and both gradients (dx = dy W^T, dW = x^T dy): three matMuls, each
+ * with its own transposes.
+ */
+const LINEAR = { rows: 8 * 256, in: 512, out: 512 } as const;
+const LINEAR_FLOPS = 2 * LINEAR.rows * LINEAR.in * LINEAR.out;
+
 /** Where each measurement's switch sits: our kernels on, or the backend's own. */
 interface Variant {
   label: string;
@@ -121,6 +129,34 @@ function attentionPrepare(variant: Variant): Prepared {
   };
 }
 
+function linearPrepare(variant: Variant): Prepared {
+  variant.set();
+  const x = tf.tidy(() => tf.variable(tf.randomNormal([LINEAR.rows, LINEAR.in], 0, 1, 'float32', 9)));
+  const w = tf.tidy(() => tf.variable(tf.randomNormal([LINEAR.in, LINEAR.out], 0, 0.05, 'float32', 10)));
+  const r = tf.randomNormal([LINEAR.rows, LINEAR.out], 0, 1, 'float32', 11);
+  const loss = () => tf.sum(tf.mul(tf.matMul(x, w), r)) as tf.Scalar;
+  return {
+    step: gradientStep(loss, [x, w]),
+    dispose: () => {
+      tf.dispose([x, w, r]);
+      RESET();
+    },
+  };
+}
+
+/** The batched matMul on webgpu, ours against tfjs-backend-webgpu's (wasm has no matMul of ours). */
+function matMulMeasurements(variants: Variant[], reps: MeasurementSpec['reps']): MeasurementSpec[] {
+  return variants.map((variant) => ({
+    name: `matMul [${LINEAR.rows},${LINEAR.in}] x [${LINEAR.in},${LINEAR.out}], forward+backward, ${variant.label}`,
+    backends: variant.backends,
+    batch: LINEAR.rows,
+    reps,
+    flops: 3 * LINEAR_FLOPS,
+    note: 'FLOPs: x W, dy W^T and x^T dy, each 2 * rows * in * out',
+    prepare: () => linearPrepare(variant),
+  }));
+}
+
 function measurements(variants: Variant[], reps: MeasurementSpec['reps']): MeasurementSpec[] {
   return variants.flatMap((variant) => [
     {
@@ -162,16 +198,17 @@ function measurements(variants: Variant[], reps: MeasurementSpec['reps']): Measu
 
 /**
  * Our kernels against the backend's own, side by side in one process: on webgpu the implicit-GEMM
- * conv2d and its input and filter gradients, the GroupNorm programs and fused attention
+ * conv2d and its input and filter gradients, the tiled matMul, the GroupNorm programs and fused attention
  * (`setWebGpuKernels`: all of them against none), on wasm the SIMD memory kernels
  * (`setWasmSimdKernelsEnabled`). A measurement's name says which ran.
  */
 export const kernelsSuite: Suite = {
   name: 'kernels',
   description:
-    "our webgpu and wasm kernels against the backends' own: a 3x3 conv on [8, 64, 64, 128] forward and forward+backward, forward+backward of a GroupNorm on the same and of self-attention on [8, 256, 512]",
+    "our webgpu and wasm kernels against the backends' own: a 3x3 conv on [8, 64, 64, 128] forward and forward+backward, forward+backward of a GroupNorm on the same and of self-attention on [8, 256, 512]; on webgpu also a linear layer's matMuls, [2048, 512] x [512, 512], forward+backward",
   measurements: [
     ...measurements(WASM_VARIANTS, { wasm: 3 }),
     ...measurements(WEBGPU_VARIANTS, { wasm: 3, webgpu: 3 }),
+    ...matMulMeasurements(WEBGPU_VARIANTS, { wasm: 3, webgpu: 3 }),
   ],
 };

@@ -136,7 +136,10 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
   });
 
   describe.each([
-    ['all our kernels (implicit-GEMM conv2d and gradients, GroupNorm programs, fused attention)', true],
+    [
+      'all our kernels (implicit-GEMM conv2d and gradients, tiled matMul, GroupNorm programs, fused attention)',
+      true,
+    ],
     ['tfjs-backend-webgpu kernels and plain ops', false],
   ] as const)('with %s', (_path, ours) => {
     beforeEach(() => setWebGpuKernels(ours ? 'all' : 'none'));
@@ -211,6 +214,40 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
         expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
       },
     );
+
+    test.each([
+      // A linear layer's product and both its gradients' (dx = dy W^T, dW = x^T dy): vec4 reads.
+      { label: 'plain, rows past the tile', a: [130, 96], b: [96, 72], tA: false, tB: false },
+      { label: 'B transposed', a: [64, 48], b: [80, 48], tA: false, tB: true },
+      { label: 'A transposed, two blocks each way', a: [40, 136], b: [40, 132], tA: true, tB: false },
+      { label: 'both transposed', a: [3, 24, 20], b: [3, 36, 24], tA: true, tB: true },
+      // Attention's shapes: batched, q k^T and scores v.
+      { label: 'batched, B transposed', a: [6, 70, 32], b: [6, 70, 32], tA: false, tB: true },
+      { label: 'batched, plain', a: [6, 70, 70], b: [6, 70, 32], tA: false, tB: false },
+      // Sizes not multiples of 4: the scalar reads.
+      { label: 'odd sizes', a: [2, 13, 7], b: [2, 7, 9], tA: false, tB: false },
+      { label: 'odd sizes, both transposed', a: [5, 11], b: [3, 5], tA: true, tB: true },
+      // B broadcast from one batch entry; rank 4.
+      { label: 'broadcast B', a: [2, 3, 10, 16], b: [16, 12], tA: false, tB: false },
+      { label: 'broadcast A, transposed', a: [1, 16, 10], b: [4, 12, 16], tA: true, tB: true },
+      // Few tiles and a long inner sum, as a U-Net's lowest level: the sum is split.
+      { label: 'inner sum split, batched', a: [2, 64, 1024], b: [1024, 64], tA: false, tB: false },
+    ])('matMul agrees: $label', async ({ a, b, tA, tB }) => {
+      const left = randn(a);
+      const right = randn(b);
+      const compute = () => [tf.matMul(tf.tensor(left.values, a), tf.tensor(right.values, b), tA, tB)];
+      await expectAgreement(compute);
+      await selectBackend('webgpu');
+      const run = async () => {
+        const outputs = tf.tidy(compute);
+        await Promise.all(outputs.map((t) => t.data()));
+        tf.dispose(outputs);
+      };
+      await run();
+      const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+      await run();
+      expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+    });
 
     test.each([
       { shape: [2, 6, 5, 32], groups: 8 },

@@ -1,11 +1,13 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { DEFAULT_WEBGPU_KERNELS, setWebGpuKernels, webGpuKernels } from '../src/backend/index.js';
+import { planMatMul } from '../src/backend/webgpu-kernels/batch-matmul-webgpu.js';
 import { filterGradTiling } from '../src/backend/webgpu-kernels/conv2d-filter-grad-program.js';
 import {
   inputGradSharedBytes,
   inputGradTiling,
 } from '../src/backend/webgpu-kernels/conv2d-input-grad-program.js';
 import { conv2dSharedBytes, conv2dTiling } from '../src/backend/webgpu-kernels/conv2d-program.js';
+import { matMulSharedBytes, matMulTiling } from '../src/backend/webgpu-kernels/matmul-program.js';
 import { splitInner } from '../src/backend/webgpu-kernels/tiled-gemm.js';
 
 afterEach(() => setWebGpuKernels('default'));
@@ -17,6 +19,7 @@ describe('setWebGpuKernels', () => {
       conv2d: true,
       conv2dFilterGrad: true,
       conv2dInputGrad: true,
+      matMul: true,
       attention: false,
     });
     expect(webGpuKernels()).toEqual(DEFAULT_WEBGPU_KERNELS);
@@ -24,15 +27,16 @@ describe('setWebGpuKernels', () => {
 
   test("'all', 'none', some by name, then 'default' again", () => {
     setWebGpuKernels('all');
-    expect(Object.values(webGpuKernels())).toEqual([true, true, true, true, true]);
+    expect(Object.values(webGpuKernels())).toEqual([true, true, true, true, true, true]);
     setWebGpuKernels('none');
-    expect(Object.values(webGpuKernels())).toEqual([false, false, false, false, false]);
+    expect(Object.values(webGpuKernels())).toEqual([false, false, false, false, false, false]);
     setWebGpuKernels({ attention: true });
     expect(webGpuKernels()).toEqual({
       groupNorm: false,
       conv2d: false,
       conv2dFilterGrad: false,
       conv2dInputGrad: false,
+      matMul: false,
       attention: true,
     });
     setWebGpuKernels('default');
@@ -41,7 +45,7 @@ describe('setWebGpuKernels', () => {
 
   test('an unknown kernel or a value that is not a boolean is refused by name, and changes nothing', () => {
     expect(() => setWebGpuKernels({ softmax: true } as never)).toThrow(
-      'setWebGpuKernels: unknown kernel "softmax"; valid: groupNorm, conv2d, conv2dFilterGrad, conv2dInputGrad, attention',
+      'setWebGpuKernels: unknown kernel "softmax"; valid: groupNorm, conv2d, conv2dFilterGrad, conv2dInputGrad, matMul, attention',
     );
     expect(() => setWebGpuKernels({ groupNorm: false, attention: 1 } as never)).toThrow(
       'setWebGpuKernels: attention must be true or false, got 1',
@@ -90,5 +94,52 @@ describe('the conv2d tilings and splits', () => {
     expect(splitInner(2, 144)).toEqual({ splits: 4, stepsPerSplit: 36 });
     expect(splitInner(1, 40)).toEqual({ splits: 1, stepsPerSplit: 40 });
     expect(splitInner(3, 100)).toEqual({ splits: 3, stepsPerSplit: 34 });
+  });
+});
+
+describe('the batched matMul plan', () => {
+  const operand = (shape: number[], dtype: 'float32' | 'int32' = 'float32') =>
+    ({ shape, dtype, dataId: {} }) as const;
+  const plain = { transposeA: false, transposeB: false };
+
+  test('rows, columns and inner sum from the transposes; which way each operand is contiguous', () => {
+    expect(planMatMul(operand([5, 7]), operand([7, 3]), plain)).toMatchObject({
+      rows: 5,
+      cols: 3,
+      inner: 7,
+      batches: 1,
+      a: 'inner',
+      b: 'tile',
+      shape: [5, 3],
+    });
+    expect(
+      planMatMul(operand([4, 7, 5]), operand([4, 3, 7]), { transposeA: true, transposeB: true }),
+    ).toMatchObject({ rows: 5, cols: 3, inner: 7, batches: 4, a: 'tile', b: 'inner', shape: [4, 5, 3] });
+  });
+
+  test('an operand of one batch entry broadcasts, and the outer dimensions are kept', () => {
+    expect(planMatMul(operand([2, 3, 10, 16]), operand([16, 12]), plain)).toMatchObject({
+      batches: 6,
+      batchesA: 6,
+      batchesB: 1,
+      shape: [2, 3, 10, 12],
+    });
+  });
+
+  test("tfjs' kernel keeps other dtypes, empty operands and other broadcasts", () => {
+    expect(planMatMul(operand([5, 7], 'int32'), operand([7, 3], 'int32'), plain)).toBeNull();
+    expect(planMatMul(operand([0, 7]), operand([7, 3]), plain)).toBeNull();
+    expect(planMatMul(operand([2, 1, 5, 7]), operand([1, 3, 7, 3]), plain)).toBeNull();
+    expect(planMatMul(operand([2, 5, 7]), operand([3, 7, 3]), plain)).toBeNull();
+  });
+
+  test('tiles: two blocks each way where memory holds both padded tiles, else one block of columns', () => {
+    const both = { rowBlocks: 2, colBlocks: 2 };
+    expect(matMulSharedBytes(both, 'tile', 'tile')).toBe(16 * 64 * 16);
+    expect(matMulSharedBytes(both, 'inner', 'inner')).toBe(16 * 66 * 16);
+    expect(matMulTiling(512, 512, 'inner', 'inner', 16384)).toEqual({ rowBlocks: 2, colBlocks: 1 });
+    expect(matMulTiling(512, 512, 'inner', 'inner', 32768)).toEqual(both);
+    expect(matMulTiling(512, 512, 'tile', 'tile', 16384)).toEqual(both);
+    expect(matMulTiling(64, 40, 'inner', 'tile', 32768)).toEqual({ rowBlocks: 1, colBlocks: 1 });
   });
 });

@@ -1,4 +1,5 @@
 import { registerAttentionOnWebGpu } from './attention-webgpu.js';
+import { overrideBatchMatMulOnWebGpu } from './batch-matmul-webgpu.js';
 import { overrideConv2dFilterGradOnWebGpu } from './conv2d-filter-grad-webgpu.js';
 import { overrideConv2dInputGradOnWebGpu } from './conv2d-input-grad-webgpu.js';
 import { overrideConv2dOnWebGpu } from './conv2d-webgpu.js';
@@ -6,7 +7,7 @@ import { registerGroupNormOnWebGpu } from './group-norm-webgpu.js';
 
 /**
  * Our webgpu kernels: GroupNorm's and attention's (by their own names, so any time) and conv2d with
- * its filter and input gradients (replacing tfjs-backend-webgpu's, so only once that package has
+ * its filter and input gradients and BatchMatMul (replacing tfjs-backend-webgpu's, so only once that package has
  * registered its kernels: call again after importing it). Safe to call again.
  */
 export function registerWebGpuKernels(): void {
@@ -15,4 +16,5 @@ export function registerWebGpuKernels(): void {
   overrideConv2dOnWebGpu();
   overrideConv2dFilterGradOnWebGpu();
   overrideConv2dInputGradOnWebGpu();
+  overrideBatchMatMulOnWebGpu();
 }

@@ -1,5 +1,5 @@
 /**
- * The compute half of our tiled GEMM programs (conv2d input and filter gradients): 16 x 16
+ * The compute half of our tiled GEMM programs (conv2d, its gradients, batched matMul): 16 x 16
  * threads, each computing 4 x 4 entries of every 64 x 64 block of the workgroup's tile of the
  * product, four consecutive rows and columns of each block (one vec4). The programs fill the
  * shared tiles `tileA` [inner][rows as vec4s] and `tileB` [inner][columns as vec4s] themselves.
@@ -113,15 +113,23 @@ export function tileCounts(
   return [Math.ceil(cols / (BLOCK * colBlocks)), Math.ceil(rows / (BLOCK * rowBlocks))];
 }
 
-/** WGSL: the thread (tx, ty, thread), the workgroup's first row and column, and its split. */
-function workgroupOrigin({ rowBlocks, colBlocks }: GemmTiling): string {
+/**
+ * WGSL: the thread (tx, ty, thread), the workgroup's first row and column, and its split; when
+ * `batched`, the third dispatch dimension counts batch entries by `uniforms.splits` splits each.
+ */
+function workgroupOrigin({ rowBlocks, colBlocks }: GemmTiling, batched: boolean): string {
   return `
         let tx = i32(localId.x);
         let ty = i32(localId.y);
         let thread = ty * ${THREADS_PER_SIDE} + tx;
         let col0 = i32(workgroupId.x) * ${BLOCK * colBlocks};
         let row0 = i32(workgroupId.y) * ${BLOCK * rowBlocks};
-        let split = i32(workgroupId.z);`;
+        ${
+          batched
+            ? `let batch = i32(workgroupId.z) / uniforms.splits;
+        let split = i32(workgroupId.z) % uniforms.splits;`
+            : 'let split = i32(workgroupId.z);'
+        }`;
 }
 
 /**
@@ -154,17 +162,31 @@ export interface SplitGemmParts {
   /** Where `tileA`'s row blocks and `tileB`'s column blocks start, in vec4s. */
   aStride: number;
   bStride: number;
+  /**
+   * A batch of products (uniforms `batches` and `splits`): the third dispatch dimension runs over
+   * batch entries (`batch`) and their splits, and the partial sums are [splits, batches, rows, cols].
+   */
+  batched?: boolean;
 }
 
 /**
  * WGSL: `main` of a GEMM program whose workgroups each add `uniforms.stepsPerSplit` steps of the
  * inner sum, from step split * stepsPerSplit on, into their tile, and store it as partial sums
- * [splits, rows, cols].
+ * [splits, rows, cols] (or [splits, batches, rows, cols]).
  */
-export function splitGemmMain({ tiling, setup, load, inner, aStride, bStride }: SplitGemmParts): string {
+export function splitGemmMain({
+  tiling,
+  setup,
+  load,
+  inner,
+  aStride,
+  bStride,
+  batched = false,
+}: SplitGemmParts): string {
+  const product = batched ? '(split * uniforms.batches + batch)' : 'split';
   return `
       fn main(index : i32) {
-${workgroupOrigin(tiling)}
+${workgroupOrigin(tiling, batched)}
         let firstStep = split * uniforms.stepsPerSplit;
 ${setup}
         ${declareSums(tiling)}
@@ -176,6 +198,6 @@ ${load}
 ${accumulateTiles(tiling, inner, aStride, bStride)}
           workgroupBarrier();
         }
-${storeSums(tiling, 'uniforms.rows', 'uniforms.cols', 'split * uniforms.rows * uniforms.cols')}
+${storeSums(tiling, 'uniforms.rows', 'uniforms.cols', `${product} * uniforms.rows * uniforms.cols`)}
       }`;
 }

@@ -1,11 +1,17 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Our webgpu kernels, each of which can be turned on or off. */
-export type WebGpuKernel = 'groupNorm' | 'conv2d' | 'conv2dFilterGrad' | 'conv2dInputGrad' | 'attention';
+export type WebGpuKernel =
+  | 'groupNorm'
+  | 'conv2d'
+  | 'conv2dFilterGrad'
+  | 'conv2dInputGrad'
+  | 'matMul'
+  | 'attention';
 
 /**
- * On by default: GroupNorm's programs and the implicit-GEMM conv2d with its filter and input
- * gradients, each faster than tfjs' on Mesa's lavapipe. Off: fused attention, slower there than tfjs' batched matMuls and not
+ * On by default: GroupNorm's programs, the implicit-GEMM conv2d with its filter and input
+ * gradients, and the tiled batched matMul, each faster than tfjs' on Mesa's lavapipe. Off: fused attention, slower there than tfjs' batched matMuls and not
  * yet measured on a GPU (`pnpm bench kernels`, bench/gpu).
  */
 export const DEFAULT_WEBGPU_KERNELS: Readonly<Record<WebGpuKernel, boolean>> = {
@@ -13,6 +19,7 @@ export const DEFAULT_WEBGPU_KERNELS: Readonly<Record<WebGpuKernel, boolean>> = {
   conv2d: true,
   conv2dFilterGrad: true,
   conv2dInputGrad: true,
+  matMul: true,
   attention: false,
 };
 

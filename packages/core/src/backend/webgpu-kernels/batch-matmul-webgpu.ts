@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { overrideKernel } from '../override-kernel.js';
+import { TILE_INNER } from './conv-gemm.js';
+import { type Contiguous, type MatMulLayout, matMulProgram, matMulTiling } from './matmul-program.js';
+import { sumSplits } from './split-sum.js';
+import { splitInner, tileCounts } from './tiled-gemm.js';
+import { webGpuKernelEnabled } from './webgpu-kernels-switch.js';
+import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
+
+interface MatMulAttrs {
+  transposeA: boolean;
+  transposeB: boolean;
+}
+
+/** The most workgroups WebGPU guarantees along one dispatch dimension, which runs over batch entries. */
+const MAX_WORKGROUPS_PER_DIMENSION = 65535;
+
+/**
+ * Replaces tfjs-backend-webgpu's BatchMatMul (tiles of 32 x 32, 4 x 4 entries a thread) with our
+ * tiled GEMM (see `matMulProgram`) for float32 operands whose batches match or broadcast from one;
+ * switched by `setWebGpuKernels({ matMul })`.
+ */
+export function overrideBatchMatMulOnWebGpu(): void {
+  overrideKernel('webgpu', tf.BatchMatMul, (original) => (args) => {
+    const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
+    const plan = webGpuKernelEnabled('matMul')
+      ? planMatMul(a!, b!, args.attrs as unknown as MatMulAttrs)
+      : null;
+    if (!plan) return original(args);
+    return batchMatMul(args.backend as WebGpuBackend, a!, b!, plan);
+  });
+}
+
+/** A batched product as our program runs it: C [batches, rows, cols] = A B, inner entries summed. */
+export interface MatMulPlan {
+  rows: number;
+  cols: number;
+  inner: number;
+  batches: number;
+  /** Batch entries of each operand: `batches`, or 1 (broadcast). */
+  batchesA: number;
+  batchesB: number;
+  a: Contiguous;
+  b: Contiguous;
+  /** The result's shape: the broadcast outer dimensions, then rows and columns. */
+  shape: number[];
+}
+
+const product = (sides: number[]) => sides.reduce((total, side) => total * side, 1);
+
+/**
+ * The plan for tfjs' BatchMatMul of `a` and `b`, or null where tfjs' kernel keeps the call: other
+ * dtypes, empty operands, outer dimensions that broadcast other than from a single batch entry,
+ * or more batch entries than one dispatch dimension holds.
+ */
+export function planMatMul(a: tf.TensorInfo, b: tf.TensorInfo, attrs: MatMulAttrs): MatMulPlan | null {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const [outerA, outerB] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
+  const [rows, innerA] = attrs.transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
+  const [innerB, cols] = attrs.transposeB ? b.shape.slice(-2).reverse() : b.shape.slice(-2);
+  const [batchesA, batchesB] = [product(outerA), product(outerB)];
+  const batches = Math.max(batchesA, batchesB);
+  if (innerA !== innerB || !rows || !cols || !innerA) return null;
+  if (batchesA !== batchesB && Math.min(batchesA, batchesB) !== 1) return null;
+  if (batches > MAX_WORKGROUPS_PER_DIMENSION) return null;
+  const shape = [...tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB), rows, cols];
+  if (product(shape) !== batches * rows * cols) return null;
+  return {
+    rows,
+    cols,
+    inner: innerA,
+    batches,
+    batchesA,
+    batchesB,
+    a: attrs.transposeA ? 'tile' : 'inner',
+    b: attrs.transposeB ? 'inner' : 'tile',
+    shape,
+  };
+}
+
+/** Runs `plan` on `a` and `b`, the inner sum split where there are few tiles, and adds the splits. */
+function batchMatMul(
+  gpu: WebGpuBackend,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  plan: MatMulPlan,
+): tf.TensorInfo {
+  const { rows, cols, inner, batches } = plan;
+  const storage = gpu.device.limits.maxComputeWorkgroupStorageSize;
+  const layout: MatMulLayout = {
+    tiling: matMulTiling(rows, cols, plan.a, plan.b, storage),
+    a: plan.a,
+    b: plan.b,
+    vec4A: (plan.a === 'tile' ? rows : inner) % 4 === 0,
+    vec4B: (plan.b === 'tile' ? cols : inner) % 4 === 0,
+  };
+  const [colTiles, rowTiles] = tileCounts(rows, cols, layout.tiling);
+  // Splits only where the tiles of all batch entries are few, so batches x splits stays small.
+  const { splits, stepsPerSplit } = splitInner(colTiles * rowTiles * batches, Math.ceil(inner / TILE_INNER));
+  const uniforms = intUniforms(
+    rows,
+    cols,
+    inner,
+    stepsPerSplit,
+    splits,
+    batches,
+    ...operandStrides(plan.a, rows, inner, plan.batchesA),
+    ...operandStrides(plan.b, cols, inner, plan.batchesB),
+  );
+  const partial = gpu.runWebGPUProgram(
+    matMulProgram(layout, rows, cols, batches, splits),
+    [a, b],
+    'float32',
+    uniforms,
+  );
+  return sumSplits(gpu, partial, splits, plan.shape);
+}
+
+/** [batch, tile, inner] strides of an operand of `tileSize` x `inner` entries per batch entry. */
+function operandStrides(contiguous: Contiguous, tileSize: number, inner: number, batches: number): number[] {
+  const batchStride = batches === 1 ? 0 : tileSize * inner;
+  return contiguous === 'tile' ? [batchStride, 1, tileSize] : [batchStride, inner, 1];
+}
