@@ -250,6 +250,70 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
     });
 
     test.each([
+      { label: 'conv 3x3 and matMul', x: [2, 9, 9, 12], out: 20, rows: 70, activation: 'linear' },
+      // Few tiles: the inner sums split, and the bias must count once.
+      { label: 'inner sums split', x: [1, 8, 8, 256], out: 64, rows: 16, activation: 'linear' },
+      // An activation: tfjs' own fused kernels keep the call.
+      { label: 'with relu', x: [1, 6, 6, 8], out: 8, rows: 9, activation: 'relu' },
+    ] as const)(
+      'fused conv2d and matMul with a bias agree, with their gradients: $label',
+      async ({ x, out, rows, activation }) => {
+        const channels = x[3];
+        const input = randn([...x]);
+        const filter = randn([3, 3, channels, out]);
+        const matrix = randn([rows, channels * 4]);
+        const weight = randn([channels * 4, out]);
+        const bias = randn([out]);
+        const convUpstream = randn([...x.slice(0, 3), out]);
+        const matUpstream = randn([rows, out]);
+        const compute = () => {
+          const [xs, w, m, mw, b] = [
+            tf.tensor4d(input.values, [...x]),
+            tf.tensor4d(filter.values, [3, 3, channels, out]),
+            tf.tensor2d(matrix.values, [rows, channels * 4]),
+            tf.tensor2d(weight.values, [channels * 4, out]),
+            tf.tensor1d(bias.values),
+          ];
+          const conv = (z: tf.Tensor4D, f: tf.Tensor4D, c: tf.Tensor) =>
+            tf.fused.conv2d({ x: z, filter: f, strides: 1, pad: 'same', bias: c, activation });
+          const product = (z: tf.Tensor2D, f: tf.Tensor2D, c: tf.Tensor) =>
+            tf.fused.matMul({ a: z, b: f, bias: c, activation });
+          const convLoss = (z: tf.Tensor, f: tf.Tensor, c: tf.Tensor) =>
+            tf.sum(
+              tf.mul(
+                conv(z as tf.Tensor4D, f as tf.Tensor4D, c),
+                tf.tensor(convUpstream.values, convUpstream.shape),
+              ),
+            );
+          const matLoss = (z: tf.Tensor, f: tf.Tensor, c: tf.Tensor) =>
+            tf.sum(
+              tf.mul(
+                product(z as tf.Tensor2D, f as tf.Tensor2D, c),
+                tf.tensor(matUpstream.values, matUpstream.shape),
+              ),
+            );
+          return [
+            conv(xs, w, b),
+            ...tf.grads((z: tf.Tensor, f: tf.Tensor, c: tf.Tensor) => convLoss(z, f, c))([xs, w, b]),
+            product(m, mw, b),
+            ...tf.grads((z: tf.Tensor, f: tf.Tensor, c: tf.Tensor) => matLoss(z, f, c))([m, mw, b]),
+          ];
+        };
+        await expectAgreement(compute);
+        await selectBackend('webgpu');
+        const run = async () => {
+          const outputs = tf.tidy(compute);
+          await Promise.all(outputs.map((t) => t.data()));
+          tf.dispose(outputs);
+        };
+        await run();
+        const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+        await run();
+        expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+      },
+    );
+
+    test.each([
       { shape: [2, 6, 5, 32], groups: 8 },
       { shape: [1, 16, 16, 64], groups: 32 },
       { shape: [3, 3, 3, 10], groups: 1 },

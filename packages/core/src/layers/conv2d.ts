@@ -80,9 +80,10 @@ export class Conv2d extends Module {
           [0, 0],
         ]);
       }
-      let y: tf.Tensor = tf.conv2d(input, this.weight as tf.Tensor4D, this.stride, pad);
-      if (this.bias !== undefined) y = tf.add(y, this.bias);
-      return y;
+      const filter = this.weight as tf.Tensor4D;
+      if (this.bias === undefined) return tf.conv2d(input, filter, this.stride, pad);
+      // One kernel with the bias added in (the backends' FusedConv2D), not a conv and an add.
+      return tf.fused.conv2d({ x: input, filter, strides: this.stride, pad, bias: this.bias });
     });
   }
 }

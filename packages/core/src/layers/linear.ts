@@ -43,8 +43,11 @@ export class Linear extends Module {
     assertLastDim('Linear', x, this.inFeatures);
     return tf.tidy(() => {
       const flat = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      let y = tf.matMul(flat, this.weight); // [N, out]
-      if (this.bias !== undefined) y = tf.add(y, this.bias);
+      // [N, out]; with the bias added in one kernel (the backends' _FusedMatMul), not a matMul and an add.
+      const y =
+        this.bias === undefined
+          ? tf.matMul(flat, this.weight)
+          : tf.fused.matMul({ a: flat, b: this.weight, bias: this.bias });
       return tf.reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
     });
   }

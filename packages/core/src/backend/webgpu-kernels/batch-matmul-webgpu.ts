@@ -10,6 +10,8 @@ import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
 interface MatMulAttrs {
   transposeA: boolean;
   transposeB: boolean;
+  /** _FusedMatMul's; ours takes only 'linear' (none). */
+  activation?: string;
 }
 
 /** The most workgroups WebGPU guarantees along one dispatch dimension, which runs over batch entries. */
@@ -17,18 +19,22 @@ const MAX_WORKGROUPS_PER_DIMENSION = 65535;
 
 /**
  * Replaces tfjs-backend-webgpu's BatchMatMul (tiles of 32 x 32, 4 x 4 entries a thread) with our
- * tiled GEMM (see `matMulProgram`) for float32 operands whose batches match or broadcast from one;
- * switched by `setWebGpuKernels({ matMul })`.
+ * tiled GEMM (see `matMulProgram`) for float32 operands whose batches match or broadcast from one,
+ * and its _FusedMatMul likewise where the fusion is a bias of one value per column and no
+ * activation (`tf.fused.matMul`, as `Linear` layers with a bias call it): one dispatch instead of
+ * a matMul and an add. Switched by `setWebGpuKernels({ matMul })`.
  */
 export function overrideBatchMatMulOnWebGpu(): void {
-  overrideKernel('webgpu', tf.BatchMatMul, (original) => (args) => {
-    const { a, b } = args.inputs as Record<string, tf.TensorInfo>;
-    const plan = webGpuKernelEnabled('matMul')
-      ? planMatMul(a!, b!, args.attrs as unknown as MatMulAttrs)
-      : null;
-    if (!plan) return original(args);
-    return batchMatMul(args.backend as WebGpuBackend, a!, b!, plan);
-  });
+  for (const kernelName of [tf.BatchMatMul, tf._FusedMatMul]) {
+    overrideKernel('webgpu', kernelName, (original) => (args) => {
+      const { a, b, bias, preluActivationWeights } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+      const attrs = args.attrs as unknown as MatMulAttrs;
+      const onlyBias = (attrs.activation ?? 'linear') === 'linear' && preluActivationWeights === undefined;
+      const plan = webGpuKernelEnabled('matMul') && onlyBias ? planMatMul(a!, b!, attrs, bias) : null;
+      if (!plan) return original(args);
+      return batchMatMul(args.backend as WebGpuBackend, a!, b!, bias, plan);
+    });
+  }
 }
 
 /** A batched product as our program runs it: C [batches, rows, cols] = A B, inner entries summed. */
@@ -51,9 +57,14 @@ const product = (sides: number[]) => sides.reduce((total, side) => total * side,
 /**
  * The plan for tfjs' BatchMatMul of `a` and `b`, or null where tfjs' kernel keeps the call: other
  * dtypes, empty operands, outer dimensions that broadcast other than from a single batch entry,
- * or more batch entries than one dispatch dimension holds.
+ * more batch entries than one dispatch dimension holds, or a bias other than one value per column.
  */
-export function planMatMul(a: tf.TensorInfo, b: tf.TensorInfo, attrs: MatMulAttrs): MatMulPlan | null {
+export function planMatMul(
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  attrs: MatMulAttrs,
+  bias?: tf.TensorInfo,
+): MatMulPlan | null {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
   const [outerA, outerB] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
   const [rows, innerA] = attrs.transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
@@ -63,6 +74,7 @@ export function planMatMul(a: tf.TensorInfo, b: tf.TensorInfo, attrs: MatMulAttr
   if (innerA !== innerB || !rows || !cols || !innerA) return null;
   if (batchesA !== batchesB && Math.min(batchesA, batchesB) !== 1) return null;
   if (batches > MAX_WORKGROUPS_PER_DIMENSION) return null;
+  if (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== cols)) return null;
   const shape = [...tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB), rows, cols];
   if (product(shape) !== batches * rows * cols) return null;
   return {
@@ -78,11 +90,15 @@ export function planMatMul(a: tf.TensorInfo, b: tf.TensorInfo, attrs: MatMulAttr
   };
 }
 
-/** Runs `plan` on `a` and `b`, the inner sum split where there are few tiles, and adds the splits. */
+/**
+ * Runs `plan` on `a` and `b` (and `bias`), the inner sum split where there are few tiles, and adds
+ * the splits.
+ */
 function batchMatMul(
   gpu: WebGpuBackend,
   a: tf.TensorInfo,
   b: tf.TensorInfo,
+  bias: tf.TensorInfo | undefined,
   plan: MatMulPlan,
 ): tf.TensorInfo {
   const { rows, cols, inner, batches } = plan;
@@ -93,6 +109,7 @@ function batchMatMul(
     b: plan.b,
     vec4A: (plan.a === 'tile' ? rows : inner) % 4 === 0,
     vec4B: (plan.b === 'tile' ? cols : inner) % 4 === 0,
+    bias: bias !== undefined,
   };
   const [colTiles, rowTiles] = tileCounts(rows, cols, layout.tiling);
   // Splits only where the tiles of all batch entries are few, so batches x splits stays small.
@@ -107,12 +124,8 @@ function batchMatMul(
     ...operandStrides(plan.a, rows, inner, plan.batchesA),
     ...operandStrides(plan.b, cols, inner, plan.batchesB),
   );
-  const partial = gpu.runWebGPUProgram(
-    matMulProgram(layout, rows, cols, batches, splits),
-    [a, b],
-    'float32',
-    uniforms,
-  );
+  const program = matMulProgram(layout, rows, cols, batches, splits);
+  const partial = gpu.runWebGPUProgram(program, bias ? [a, b, bias] : [a, b], 'float32', uniforms);
   return sumSplits(gpu, partial, splits, plan.shape);
 }
 

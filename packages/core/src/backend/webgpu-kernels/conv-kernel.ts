@@ -14,22 +14,27 @@ export interface ConvAttrs {
 
 type Shape4D = [number, number, number, number];
 
+type ConvKernel<A> = (gpu: WebGpuBackend, inputs: Record<string, tf.TensorInfo>, attrs: A) => tf.TensorInfo;
+
 /**
- * Replaces tfjs-backend-webgpu's `kernelName` (Conv2D or one of its gradients) with `kernel` for
- * NHWC convs without dilation; NCHW, dilated convs, and every call while `switchKey` is off
- * (`setWebGpuKernels`), stay with the original. Does nothing until tfjs-backend-webgpu has
- * registered its kernels.
+ * Replaces tfjs-backend-webgpu's `kernelName` (Conv2D, FusedConv2D or one of the gradients) with
+ * `kernel` for NHWC convs without dilation; NCHW, dilated convs, calls that `applies` refuses, and
+ * every call while `switchKey` is off (`setWebGpuKernels`), stay with the original. Does nothing
+ * until tfjs-backend-webgpu has registered its kernels.
  */
 export function overrideConvOnWebGpu<A extends ConvAttrs>(
   kernelName: string,
   switchKey: WebGpuKernel,
-  kernel: (gpu: WebGpuBackend, inputs: Record<string, tf.TensorInfo>, attrs: A) => tf.TensorInfo,
+  kernel: ConvKernel<A>,
+  applies: (inputs: Record<string, tf.TensorInfo | undefined>, attrs: A) => boolean = () => true,
 ): void {
   overrideKernel('webgpu', kernelName, (original) => (args) => {
     const attrs = args.attrs as unknown as A;
+    const inputs = args.inputs as Record<string, tf.TensorInfo>;
     const dilated = [attrs.dilations ?? 1].flat().some((rate) => rate !== 1);
-    if (attrs.dataFormat === 'NCHW' || dilated || !webGpuKernelEnabled(switchKey)) return original(args);
-    return kernel(args.backend as WebGpuBackend, args.inputs as Record<string, tf.TensorInfo>, attrs);
+    const ours = attrs.dataFormat !== 'NCHW' && !dilated && webGpuKernelEnabled(switchKey);
+    if (!ours || !applies(inputs, attrs)) return original(args);
+    return kernel(args.backend as WebGpuBackend, inputs, attrs);
   });
 }
 

@@ -26,6 +26,8 @@ export interface MatMulLayout {
   /** Whether each operand's contiguous extent is a multiple of 4: vec4 reads. */
   vec4A: boolean;
   vec4B: boolean;
+  /** A third input [cols], added to each row of every product. */
+  bias: boolean;
 }
 
 export const MATMUL_UNIFORMS = [
@@ -100,10 +102,10 @@ function loadFunction(
  * An operand contiguous along its tile is read a vec4 (four rows or columns) at a time by all
  * threads; one contiguous along the inner sum is read in 4 x 4 blocks (a vec4 of four inner entries
  * for each of four rows), each block stored transposed. The inner sum is split `splits` ways; the
- * output [splits, batches, rows, cols] holds the partial sums.
+ * output [splits, batches, rows, cols] holds the partial sums (the bias in the first split's).
  */
 export function matMulProgram(
-  { tiling, a, b, vec4A, vec4B }: MatMulLayout,
+  { tiling, a, b, vec4A, vec4B, bias }: MatMulLayout,
   rows: number,
   cols: number,
   batches: number,
@@ -137,13 +139,13 @@ ${storeBlock(`tile${name}`)}`;
             }
           }`;
   return {
-    variableNames: ['matrixA', 'matrixB'],
+    variableNames: ['matrixA', 'matrixB', ...(bias ? ['bias'] : [])],
     outputShape: [splits, batches, rows, cols],
-    shaderKey: `dalle2js_matmul_${rowBlocks}x${colBlocks}_${a}_${b}_${vec4A}_${vec4B}`,
+    shaderKey: `dalle2js_matmul_${rowBlocks}x${colBlocks}_${a}_${b}_${vec4A}_${vec4B}_${bias}`,
     dispatchLayout: { x: [0, 1, 2, 3] },
     dispatch: [...tileCounts(rows, cols, tiling), batches * splits],
     workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
-    variableComponents: [vec4A ? 4 : 1, vec4B ? 4 : 1],
+    variableComponents: [vec4A ? 4 : 1, vec4B ? 4 : 1, ...(bias ? [1] : [])],
     uniforms: MATMUL_UNIFORMS,
     getUserCode: () => `
       var<workgroup> tileA : array<array<vec4<f32>, ${sharedRowVec4s(rowBlocks, a)}>, ${TILE_INNER}>;
@@ -154,6 +156,7 @@ ${loadFunction('B', 'matrixB', 'cols', b, vec4B)}
 ${splitGemmMain({
   tiling,
   batched: true,
+  bias,
   setup: aBlocks + bBlocks === 0 ? '' : blockRoles(aBlocks, bBlocks),
   load: `
           let k0 = step * ${TILE_INNER};

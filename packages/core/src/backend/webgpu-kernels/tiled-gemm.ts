@@ -63,8 +63,17 @@ function accumulateTiles(
           }`;
 }
 
-/** Writes `sums` to the output at `offset` + row * cols + col, inside rows x cols. */
-function storeSums({ rowBlocks, colBlocks }: GemmTiling, rows: string, cols: string, offset = '0'): string {
+/**
+ * Writes `sums` (plus `addend`, a WGSL expression of the column `col`, where given) to the output
+ * at `offset` + row * cols + col, inside rows x cols.
+ */
+function storeSums(
+  { rowBlocks, colBlocks }: GemmTiling,
+  rows: string,
+  cols: string,
+  offset: string,
+  addend?: string,
+): string {
   return `
         for (var r = 0; r < ${4 * rowBlocks}; r = r + 1) {
           let row = row0 + ${BLOCK} * (r / 4) + 4 * ty + r % 4;
@@ -72,7 +81,7 @@ function storeSums({ rowBlocks, colBlocks }: GemmTiling, rows: string, cols: str
             for (var e = 0; e < 4; e = e + 1) {
               let col = col0 + ${BLOCK} * g + 4 * tx + e;
               if (row < ${rows} && col < ${cols}) {
-                setOutputAtIndex(${offset} + row * ${cols} + col, sums[r][g][e]);
+                setOutputAtIndex(${offset} + row * ${cols} + col, sums[r][g][e]${addend ? ` + ${addend}` : ''});
               }
             }
           }
@@ -167,6 +176,11 @@ export interface SplitGemmParts {
    * batch entries (`batch`) and their splits, and the partial sums are [splits, batches, rows, cols].
    */
   batched?: boolean;
+  /**
+   * A bias per column: the input `bias` [cols], added once, by the first split (the split sums
+   * then carry it into the result).
+   */
+  bias?: boolean;
 }
 
 /**
@@ -182,6 +196,7 @@ export function splitGemmMain({
   aStride,
   bStride,
   batched = false,
+  bias = false,
 }: SplitGemmParts): string {
   const product = batched ? '(split * uniforms.batches + batch)' : 'split';
   return `
@@ -198,6 +213,12 @@ ${load}
 ${accumulateTiles(tiling, inner, aStride, bStride)}
           workgroupBarrier();
         }
-${storeSums(tiling, 'uniforms.rows', 'uniforms.cols', `${product} * uniforms.rows * uniforms.cols`)}
+${storeSums(
+  tiling,
+  'uniforms.rows',
+  'uniforms.cols',
+  `${product} * uniforms.rows * uniforms.cols`,
+  bias ? 'select(0.0, bias[col], split == 0)' : undefined,
+)}
       }`;
 }

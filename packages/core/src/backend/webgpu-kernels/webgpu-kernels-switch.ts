@@ -11,8 +11,9 @@ export type WebGpuKernel =
 
 /**
  * On by default: GroupNorm's programs, the implicit-GEMM conv2d with its filter and input
- * gradients, and the tiled batched matMul, each faster than tfjs' on Mesa's lavapipe. Off: fused attention, slower there than tfjs' batched matMuls and not
- * yet measured on a GPU (`pnpm bench kernels`, bench/gpu).
+ * gradients, and the tiled batched matMul, each faster than tfjs' on Mesa's lavapipe. Off: fused
+ * attention, slower there than attention through our matMul and not yet measured on a GPU
+ * (`pnpm bench kernels`, bench/gpu).
  */
 export const DEFAULT_WEBGPU_KERNELS: Readonly<Record<WebGpuKernel, boolean>> = {
   groupNorm: true,
