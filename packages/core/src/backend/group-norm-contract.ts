@@ -1,6 +1,9 @@
-/** Forward: inputs x [B, H, W, C], weight [C], bias [C]; outputs y, mean [B, G], rstd [B, G]. */
+/**
+ * Forward: inputs x [B, H, W, C], weight [C], bias [C]; outputs y and the statistics [2, B, G]: the
+ * groups' means, then their 1 / sqrt(variance + eps) (one tensor: on webgpu, one dispatch writes both).
+ */
 export const GROUP_NORM_KERNEL = 'Dalle2jsGroupNorm';
-/** Backward: inputs dy, x, weight, mean, rstd; outputs dx, dWeight [C], dBias [C]. */
+/** Backward: inputs dy, x, weight, statistics; outputs dx, dWeight [C], dBias [C]. */
 export const GROUP_NORM_GRAD_KERNEL = 'Dalle2jsGroupNormGrad';
 
 /** The forward kernel's attributes. */
@@ -11,5 +14,5 @@ export interface GroupNormAttrs {
 
 /** The same as GROUP_NORM_KERNEL followed by SiLU: y = silu(groupNorm(x)). */
 export const GROUP_NORM_SILU_KERNEL = 'Dalle2jsGroupNormSilu';
-/** Its backward: inputs dy, x, weight, bias, mean, rstd; outputs dx, dWeight [C], dBias [C]. */
+/** Its backward: inputs dy, x, weight, bias, statistics; outputs dx, dWeight [C], dBias [C]. */
 export const GROUP_NORM_SILU_GRAD_KERNEL = 'Dalle2jsGroupNormSiluGrad';

@@ -90,21 +90,20 @@ function fusedGroupNorm(
   const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [input, scale, shift, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
     const attrs = { groups, eps } as unknown as tf.NamedAttrMap;
-    const [y, mean, rstd] = tf
+    const [y, statistics] = tf
       .engine()
       .runKernel(kernels.forward, { x: input, weight: scale, bias: shift }, attrs) as tf.Tensor[];
-    save([input, scale, shift, mean!, rstd!]);
+    save([input, scale, shift, statistics!]);
     return {
       value: y!,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedX, savedWeight, savedBias, savedMean, savedRstd] = saved;
+        const [savedX, savedWeight, savedBias, savedStatistics] = saved;
         return tf.engine().runKernel(kernels.backward, {
           dy,
           x: savedX!,
           weight: savedWeight!,
           ...(kernels.backwardTakesBias ? { bias: savedBias! } : {}),
-          mean: savedMean!,
-          rstd: savedRstd!,
+          statistics: savedStatistics!,
         }) as tf.Tensor[];
       },
     };

@@ -27,8 +27,7 @@ function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
   const { groups, eps } = attrs as unknown as GroupNormAttrs;
   const [b, h, w, c] = x!.shape as [number, number, number, number];
   const y = wasm.makeOutput(x!.shape, 'float32');
-  const mean = wasm.makeOutput([b, groups], 'float32');
-  const rstd = wasm.makeOutput([b, groups], 'float32');
+  const statistics = wasm.makeOutput([2, b, groups], 'float32');
   const passes = channelPasses(wasm, c);
   try {
     const [ws, bs] = floatViews(wasm, [weight!, bias!]);
@@ -43,9 +42,9 @@ function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
       // The variance from the centred values (a second pass), as the plain ops compute it.
       const deviations = passes.squaredDeviationSums(x!, start, pixels, channelMean);
       const groupRstds = sumByGroup(deviations, groups).map((sum) => 1 / Math.sqrt(sum / count + eps));
-      const [means, rstds] = floatViews(wasm, [mean, rstd]);
-      means.set(groupMeans, n * groups);
-      rstds.set(groupRstds, n * groups);
+      const [stats] = floatViews(wasm, [statistics]);
+      stats.set(groupMeans, n * groups);
+      stats.set(groupRstds, (b + n) * groups);
       // y = (x - mean) rstd weight + bias = x scale + shift
       for (let ch = 0; ch < c; ch++) {
         scale[ch] = groupRstds[groupOf(ch, c, groups)]! * ws[ch]!;
@@ -56,7 +55,7 @@ function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
   } finally {
     passes.dispose();
   }
-  return [y, mean, rstd];
+  return [y, statistics];
 }
 
 /**
@@ -67,9 +66,9 @@ function groupNormForward({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[
  */
 function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
-  const { dy, x, weight, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
+  const { dy, x, weight, statistics } = inputs as Record<string, tf.TensorInfo>;
   const [b, h, w, c] = x!.shape as [number, number, number, number];
-  const groups = mean!.shape[1] as number;
+  const groups = statistics!.shape[2] as number;
   const dx = wasm.makeOutput(x!.shape, 'float32');
   const dWeight = wasm.makeOutput([c], 'float32');
   const dBias = wasm.makeOutput([c], 'float32');
@@ -77,7 +76,7 @@ function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): t
   const weightSums = new Float64Array(c);
   const biasSums = new Float64Array(c);
   try {
-    const [ws, means, rstds] = floatViews(wasm, [weight!, mean!, rstd!]);
+    const [ws, stats] = floatViews(wasm, [weight!, statistics!]);
     const pixels = h * w;
     const count = pixels * (c / groups);
     const dyXHatSums = new Float64Array(c);
@@ -91,8 +90,8 @@ function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): t
       const gxSums = new Float64Array(groups);
       for (let ch = 0; ch < c; ch++) {
         const g = groupOf(ch, c, groups);
-        const m = means[n * groups + g]!;
-        const r = rstds[n * groups + g]!;
+        const m = stats[n * groups + g]!;
+        const r = stats[(b + n) * groups + g]!;
         dyXHatSums[ch] = r * (dyxSums[ch]! - m * dySums[ch]!); // sum(dy x̂)
         weightSums[ch]! += dyXHatSums[ch]!;
         biasSums[ch]! += dySums[ch]!;
@@ -101,8 +100,8 @@ function groupNormBackward({ inputs, backend }: Parameters<tf.KernelFunc>[0]): t
       }
       for (let ch = 0; ch < c; ch++) {
         const g = groupOf(ch, c, groups);
-        const m = means[n * groups + g]!;
-        const r = rstds[n * groups + g]!;
+        const m = stats[n * groups + g]!;
+        const r = stats[(b + n) * groups + g]!;
         const meanG = gSums[g]! / count;
         const meanGx = gxSums[g]! / count;
         // r (dy w - meanG - (x - m) r meanGx)

@@ -69,7 +69,7 @@ function gradientAt(silu: boolean): string {
     fn gradientAt(i : i32) -> f32 {
       let row = rowOf(i);
       let c = i % uniforms.channels;
-      let z = (x[i] - mean[row]) * rstd[row] * weight[c] + bias[c];
+      let z = (x[i] - statistics[row]) * statistics[uniforms.rows + row] * weight[c] + bias[c];
       let s = 1.0 / (1.0 + exp(-z));
       return dy[i] * s * (1.0 + z * (1.0 - s));
     }
@@ -149,12 +149,12 @@ export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
 }
 
 /**
- * y = (x - mean) rstd weight + bias (then SiLU if `silu`), with mean and rstd [B, G]; `shape`
- * is x's.
+ * y = (x - mean) rstd weight + bias (then SiLU if `silu`), with the statistics [2, B, G] (means,
+ * then rstds); `shape` is x's.
  */
 export function groupNormalizeProgram(shape: number[], silu: boolean): WebGpuProgram {
   return {
-    variableNames: ['x', 'mean', 'rstd', 'weight', 'bias'],
+    variableNames: ['x', 'statistics', 'weight', 'bias'],
     shaderKey: key('normalize', silu),
     ...elementwise(shape),
     getUserCode: () => `
@@ -163,7 +163,7 @@ export function groupNormalizeProgram(shape: number[], silu: boolean): WebGpuPro
         if (index < uniforms.size) {
           let row = rowOf(index);
           let c = index % uniforms.channels;
-          let normalized = (x[index] - mean[row]) * rstd[row];
+          let normalized = (x[index] - statistics[row]) * statistics[uniforms.rows + row];
           let z = normalized * weight[c] + bias[c];
           setOutputAtIndex(index, ${silu ? 'z / (1.0 + exp(-z))' : 'z'});
         }
@@ -178,7 +178,7 @@ export function groupNormalizeProgram(shape: number[], silu: boolean): WebGpuPro
  */
 export function groupGradientSumsProgram(sizes: GroupNormSizes, silu: boolean): WebGpuProgram {
   return {
-    variableNames: ['dy', 'x', 'weight', 'mean', 'rstd', ...(silu ? ['bias'] : [])],
+    variableNames: ['dy', 'x', 'weight', 'statistics', ...(silu ? ['bias'] : [])],
     shaderKey: key('gradient_sums', silu),
     ...workgroupPerRow(sizes.batch * sizes.groups, [2, sizes.batch, sizes.groups], SIZE_UNIFORMS),
     getUserCode: () => `
@@ -187,8 +187,8 @@ export function groupGradientSumsProgram(sizes: GroupNormSizes, silu: boolean): 
       ${gradientAt(silu)}
       fn main(index : i32) {
         ${WORKGROUP_GROUP}
-        let groupMean = mean[row];
-        let groupRstd = rstd[row];
+        let groupMean = statistics[row];
+        let groupRstd = statistics[uniforms.rows + row];
         var gSum = 0.0;
         var gxSum = 0.0;
         for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
@@ -214,7 +214,7 @@ export function groupGradientSumsProgram(sizes: GroupNormSizes, silu: boolean): 
  */
 export function channelGradientSumsProgram(sizes: GroupNormSizes, silu: boolean): WebGpuProgram {
   return {
-    variableNames: ['dy', 'x', 'mean', 'rstd', ...(silu ? ['weight', 'bias'] : [])],
+    variableNames: ['dy', 'x', 'statistics', ...(silu ? ['weight', 'bias'] : [])],
     shaderKey: key('channel_sums', silu),
     ...workgroupPerRow(sizes.channels, [2, sizes.channels], `${SIZE_UNIFORMS} batch : i32,`),
     getUserCode: () => `
@@ -231,7 +231,7 @@ export function channelGradientSumsProgram(sizes: GroupNormSizes, silu: boolean)
           let row = rowOf(i);
           let d = gradientAt(i);
           dySum = dySum + d;
-          dyXHatSum = dyXHatSum + d * (x[i] - mean[row]) * rstd[row];
+          dyXHatSum = dyXHatSum + d * (x[i] - statistics[row]) * statistics[uniforms.rows + row];
         }
         let weightGradient = workgroupSum(dyXHatSum);
         let biasGradient = workgroupSum(dySum);
@@ -247,7 +247,7 @@ export function channelGradientSumsProgram(sizes: GroupNormSizes, silu: boolean)
 /** dx = rstd (g - mean(g) - x̂ mean(g x̂)) per group, from the group sums [2, B, G]; `shape` is x's. */
 export function groupNormInputGradientProgram(shape: number[], silu: boolean): WebGpuProgram {
   return {
-    variableNames: ['dy', 'x', 'weight', 'mean', 'rstd', 'sums', ...(silu ? ['bias'] : [])],
+    variableNames: ['dy', 'x', 'weight', 'statistics', 'sums', ...(silu ? ['bias'] : [])],
     shaderKey: key('input_gradient', silu),
     ...elementwise(shape),
     getUserCode: () => `
@@ -257,8 +257,8 @@ export function groupNormInputGradientProgram(shape: number[], silu: boolean): W
         if (index < uniforms.size) {
           let row = rowOf(index);
           let count = f32(uniforms.pixels * uniforms.groupChannels);
-          let groupRstd = rstd[row];
-          let xHat = (x[index] - mean[row]) * groupRstd;
+          let groupRstd = statistics[uniforms.rows + row];
+          let xHat = (x[index] - statistics[row]) * groupRstd;
           let g = gradientAt(index) * weight[index % uniforms.channels];
           setOutputAtIndex(index, groupRstd * (g - sums[row] / count - xHat * sums[uniforms.rows + row] / count));
         }

@@ -47,15 +47,13 @@ function groupNormForward(
     ...intUniforms(...sizeUniformValues(sizes)),
     { type: 'float32', data: [eps] },
   ]);
-  const [mean, rstd] = halves(gpu, statistics, [sizes.batch, groups]);
-  gpu.disposeData(statistics.dataId);
   const y = gpu.runWebGPUProgram(
     groupNormalizeProgram(x!.shape, silu),
-    [x!, mean, rstd, weight!, bias!],
+    [x!, statistics, weight!, bias!],
     'float32',
     intUniforms(...sizeUniformValues(sizes)),
   );
-  return [y, mean, rstd];
+  return [y, statistics];
 }
 
 /** The backward kernel; with SiLU fused in (`silu`), its inputs include the bias. */
@@ -64,29 +62,29 @@ function groupNormBackward(
   silu: boolean,
 ): tf.TensorInfo[] {
   const gpu = backend as WebGpuBackend;
-  const { dy, x, weight, bias, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
+  const { dy, x, weight, bias, statistics } = inputs as Record<string, tf.TensorInfo>;
   const withBias = silu ? [bias!] : [];
-  const groups = mean!.shape[1] as number;
+  const groups = statistics!.shape[2] as number;
   const sizes = groupNormSizes(x!, groups);
   const uniforms = intUniforms(...sizeUniformValues(sizes));
   const temporary: tf.TensorInfo[] = [];
   try {
     const sums = gpu.runWebGPUProgram(
       groupGradientSumsProgram(sizes, silu),
-      [dy!, x!, weight!, mean!, rstd!, ...withBias],
+      [dy!, x!, weight!, statistics!, ...withBias],
       'float32',
       uniforms,
     );
     temporary.push(sums);
     const dx = gpu.runWebGPUProgram(
       groupNormInputGradientProgram(x!.shape, silu),
-      [dy!, x!, weight!, mean!, rstd!, sums, ...withBias],
+      [dy!, x!, weight!, statistics!, sums, ...withBias],
       'float32',
       uniforms,
     );
     const channelSums = gpu.runWebGPUProgram(
       channelGradientSumsProgram(sizes, silu),
-      [dy!, x!, mean!, rstd!, ...(silu ? [weight!, bias!] : [])],
+      [dy!, x!, statistics!, ...(silu ? [weight!, bias!] : [])],
       'float32',
       [...uniforms, ...intUniforms(sizes.batch)],
     );
