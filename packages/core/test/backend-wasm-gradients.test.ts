@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { selectBackend } from '../src/backend/index.js';
 import type { WasmBackend } from '../src/backend/wasm-gradients/override-kernel-on-wasm.js';
 import { setWasmSimdKernelsEnabled, simdKernels } from '../src/backend/wasm-simd/simd-kernels.js';
-import { GroupNorm } from '../src/layers/index.js';
+import { Conv2d, GroupNorm, Linear } from '../src/layers/index.js';
+import { TorchGenerator } from '../src/random/index.js';
 
 type Pad =
   | 'same'
@@ -231,6 +232,37 @@ describe.each(memoryPaths)('Conv2D gradient on wasm, %s', (_path, simd) => {
     expect(wasm).not.toContain('Conv2DBackpropInput');
     expect(wasm).not.toContain('Conv2DBackpropFilter');
   });
+});
+
+test('a Conv2d and a Linear with a bias train on wasm: the conv unfused there, both fused outside gradients', async () => {
+  const conv = new Conv2d(3, 4, 3, { padding: 'same', rng: new TorchGenerator(7) });
+  const linear = new Linear(4, 5, { rng: new TorchGenerator(8) });
+  const apply = (x: tf.Tensor) => linear.apply(conv.apply(x));
+  const variables = [conv.weight, conv.bias!, linear.weight, linear.bias!];
+  try {
+    // tfjs' gradient of tf.fused.conv2d calls Conv2DBackpropFilter, which wasm lacks.
+    await expectWasmMatchesCpu(() =>
+      tf.tidy(() => {
+        const x = tf.tensor(randomValues(2 * 5 * 5 * 3, 63), [2, 5, 5, 3]);
+        const r = tf.tensor(randomValues(2 * 5 * 5 * 5, 64), [2, 5, 5, 5]);
+        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(apply(x), r)) as tf.Scalar, variables);
+        return [
+          ...variables.map((v) => grads[v.name]!),
+          tf.grad((z: tf.Tensor) => tf.sum(tf.mul(apply(z), r)))(x),
+        ];
+      }),
+    );
+    await tf.setBackend('wasm');
+    const x = tf.tensor(randomValues(2 * 5 * 5 * 3, 63), [2, 5, 5, 3]);
+    const kernels = (await tf.profile(() => tf.dispose(apply(x)))).kernelNames;
+    expect(kernels).toEqual(expect.arrayContaining(['FusedConv2D', '_FusedMatMul']));
+    expect(kernels).not.toContain('Add');
+    x.dispose();
+  } finally {
+    await tf.setBackend('cpu');
+    conv.dispose();
+    linear.dispose();
+  }
 });
 
 test('the input gradient of a conv with few pixels for its channels runs no second conv on wasm', async () => {

@@ -82,8 +82,21 @@ export class Conv2d extends Module {
       }
       const filter = this.weight as tf.Tensor4D;
       if (this.bias === undefined) return tf.conv2d(input, filter, this.stride, pad);
+      if (!canFuseBias()) return tf.add(tf.conv2d(input, filter, this.stride, pad), this.bias);
       // One kernel with the bias added in (the backends' FusedConv2D), not a conv and an add.
       return tf.fused.conv2d({ x: input, filter, strides: this.stride, pad, bias: this.bias });
     });
   }
+}
+
+/**
+ * Whether tf.fused.conv2d can run here: always outside gradient recording, and under it where the
+ * backend has Conv2DBackpropFilter, which tfjs' gradient of the fused op calls directly. wasm lacks
+ * it and trains through the plain conv, whose gradient core replaces there.
+ */
+function canFuseBias(): boolean {
+  return (
+    tf.engine().state.gradientDepth === 0 ||
+    tf.getKernel(tf.Conv2DBackpropFilter, tf.getBackend()) !== undefined
+  );
 }
