@@ -5,10 +5,12 @@
 // bash .gpu/run.sh [options], or locally: see bench/gpu/README.md. Options:
 //   --backend webgpu|cpu   (cpu: a local smoke run)     --preset seed|small   --batch 8   --size 64
 //   --reps 3   --sample-steps 50   --guidance 3   --out FILE
-//   --only fwd,fwdbwd,train,memory,sample,fwdbwd-tfjs-kernels,fwdbwd-all-kernels,sample-tfjs-kernels,generate,kernels
+//   --only fwd,fwdbwd,train,memory,sample,fwdbwd-tfjs-kernels,fwdbwd-all-kernels,sample-tfjs-kernels,overhead,generate,kernels
 //   (fwdbwd-tfjs-kernels: fwdbwd on tfjs' own kernels, setWebGpuKernels('none'), the baseline of ours;
 //   sample-tfjs-kernels: sample likewise;
 //   fwdbwd-all-kernels: with fused attention too, setWebGpuKernels('all'), off by default until measured;
+//   overhead: the CPU's share, how long the step and a guided sampling step take to return before
+//   anything is awaited, beside the whole call, with the kernels and GPU dispatches they run;
 //   kernels: the webgpu measurements of `pnpm bench kernels`, each of our kernels against tfjs')
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,6 +22,7 @@ import { countUNetParameters, resolveUNetConfig, UNet, unetPreset } from '@dalle
 import * as tf from '@tensorflow/tfjs-core';
 import { PROMPTS, seedCLIP } from '../src/bench-models.ts';
 import { countUNetFlops } from '../src/count-unet-flops.ts';
+import { measureEnqueue } from '../src/enqueue-overhead.ts';
 import { kernelsSuite } from '../src/kernels-suite.ts';
 import { webgpuAdapterInfo } from '../src/webgpu-adapter.ts';
 
@@ -32,6 +35,7 @@ const MEASUREMENTS = [
   'fwdbwd-tfjs-kernels',
   'fwdbwd-all-kernels',
   'sample-tfjs-kernels',
+  'overhead',
   'generate',
   'kernels',
 ];
@@ -194,6 +198,10 @@ async function unetMeasurements(config, report, save) {
       }
       save();
     }
+    if (only.has('overhead')) {
+      await overheadMeasurement(unet, x, timesteps, imageEmbed, loss, report);
+      save();
+    }
     // Sampling on tfjs' own kernels: the baseline of ours for generate.
     if (only.has('sample-tfjs-kernels')) {
       setWebGpuKernels('none');
@@ -207,6 +215,45 @@ async function unetMeasurements(config, report, save) {
     optimizer.dispose();
     tf.dispose([x, noise, imageEmbed]);
     unet.dispose();
+  }
+}
+
+/**
+ * The CPU's share of a training step's gradients and of one guided sampling step (2 rows), with our
+ * kernels and with tfjs' own: where the call takes about as long to return as to finish, the GPU
+ * is waiting on tfjs and Dawn.
+ */
+async function overheadMeasurement(unet, x, timesteps, imageEmbed, loss, report) {
+  const first = tf.slice(x, [0, 0, 0, 0], [1, -1, -1, -1]);
+  const cond = tf.slice(imageEmbed, [0, 0], [1, -1]);
+  report.overhead = {
+    note: 'enqueueMs: until the call returns, nothing awaited; totalMs: until its results are read back; medians',
+  };
+  try {
+    for (const [label, choice] of [
+      ['ours', 'default'],
+      ['tfjs kernels', 'none'],
+    ]) {
+      setWebGpuKernels(choice);
+      try {
+        const gradients = () => {
+          const { value, grads } = tf.variableGrads(loss, unet.trainableVariables());
+          return [value, ...Object.values(grads)];
+        };
+        const guidedStep = () => [
+          unet.forwardWithGuidance(first, [timesteps[0]], { imageEmbed: cond }, guidance),
+        ];
+        report.overhead[label] = {
+          forwardBackward: await measureEnqueue(gradients, reps),
+          guidedStep: await measureEnqueue(guidedStep, reps),
+        };
+        console.error(`overhead, ${label}: ${JSON.stringify(report.overhead[label])}`);
+      } finally {
+        setWebGpuKernels('default');
+      }
+    }
+  } finally {
+    tf.dispose([first, cond]);
   }
 }
 
