@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { selectBackend, setWebGpuKernels } from '../src/backend/index.js';
 import { splitSizes } from '../src/backend/webgpu-kernels/conv2d-filter-grad-webgpu.js';
 import { fusedAttentionAvailable } from '../src/layers/fused-attention.js';
-import { Conv2d, GroupNorm, MultiheadAttention } from '../src/layers/index.js';
+import { Conv2d, GroupNorm, LayerNorm, MultiheadAttention } from '../src/layers/index.js';
 import { TorchGenerator } from '../src/random/index.js';
 import { difference, webgpuSkipReason } from './webgpu-support.js';
 
@@ -312,6 +312,50 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
         expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
       },
     );
+
+    test.each([
+      { label: 'tokens', shape: [2, 70, 64] },
+      { label: 'dim not in fours', shape: [9, 10] },
+    ])('LayerNorm agrees with the plain ops on cpu, with its gradients: $label', async ({ shape }) => {
+      await selectBackend('cpu');
+      const dim = shape.at(-1)!;
+      const norm = new LayerNorm(dim, { eps: 1e-3 });
+      const x = randn(shape);
+      const upstream = randn(shape);
+      const scale = randn([dim]);
+      const shift = randn([dim]);
+      try {
+        await expectAgreement(() => {
+          norm.weight.assign(tf.tensor1d(scale.values));
+          norm.bias.assign(tf.tensor1d(shift.values));
+          const input = tf.add(tf.tensor(x.values, shape), tf.linspace(-2, 3, dim));
+          const r = tf.tensor(upstream.values, shape);
+          const loss = () => tf.sum(tf.mul(norm.apply(input), r)) as tf.Scalar;
+          const { value, grads } = tf.variableGrads(loss, [norm.weight, norm.bias]);
+          const inputGrad = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(norm.apply(z), r)))(input);
+          return [norm.apply(input), value, inputGrad, grads[norm.weight.name]!, grads[norm.bias.name]!];
+        });
+        await selectBackend('webgpu');
+        const input = tf.tensor(x.values, shape);
+        const kernels = (await tf.profile(() => tf.dispose(norm.apply(input)))).kernelNames;
+        expect(kernels.includes('Dalle2jsGroupNorm')).toBe(ours);
+        const run = async () => {
+          const { value, grads } = tf.variableGrads(
+            () => tf.sum(norm.apply(input)) as tf.Scalar,
+            [norm.weight],
+          );
+          await value.data();
+          tf.dispose([value, ...Object.values(grads)]);
+        };
+        await run();
+        const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+        await run();
+        expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+        input.dispose();
+      } finally {
+        norm.dispose();
+      }
+    });
 
     test.each([
       { shape: [2, 6, 5, 32], groups: 8 },

@@ -78,6 +78,25 @@ const SILU_KERNELS: GroupNormKernels = {
   backwardTakesBias: true,
 };
 
+/**
+ * Whether the active backend runs GroupNorm through kernels of ours (wasm, and webgpu while the
+ * `groupNorm` switch is on).
+ */
+export function groupNormKernelsEnabled(): boolean {
+  return ownKernelEnabled(GROUP_NORM_KERNEL, 'groupNorm');
+}
+
+/** GroupNorm on [B, H, W, C] through the backend's own kernels; see `groupNormKernelsEnabled`. */
+export function groupNormThroughKernels(
+  x: tf.Tensor,
+  weight: tf.Tensor,
+  bias: tf.Tensor,
+  groups: number,
+  eps: number,
+): tf.Tensor {
+  return fusedGroupNorm(x, weight, bias, groups, eps, PLAIN_KERNELS);
+}
+
 /** GroupNorm through the backend's own kernels (registered for wasm and webgpu). */
 function fusedGroupNorm(
   x: tf.Tensor,
