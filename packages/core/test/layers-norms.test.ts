@@ -75,6 +75,28 @@ describe('LayerNorm', () => {
 });
 
 describe('GroupNorm', () => {
+  test('a modulation: silu(norm(x) (1 + scale) + shift) per batch entry and channel, its shape checked', () => {
+    const [n, c] = [2, 4];
+    const norm = new GroupNorm(2, c);
+    randomizeAffine(norm, c);
+    const x = randn([n, 3, 3, c]);
+    const scaleShift = randn([n, 2 * c]);
+    const y = norm.apply(x, { activation: 'silu', scaleShift });
+    const plain = norm.apply(x).dataSync();
+    const ss = scaleShift.dataSync();
+    const expected = Array.from(plain, (v, i) => {
+      const [b, ch] = [Math.floor(i / (9 * c)), i % c];
+      const z = v * (1 + ss[b * 2 * c + ch]!) + ss[b * 2 * c + c + ch]!;
+      return expect.closeTo(z / (1 + Math.exp(-z)), 5);
+    });
+    expect(Array.from(y.dataSync())).toEqual(expected);
+    expect(() => norm.apply(x, { scaleShift: randn([n, c]) })).toThrow(
+      'GroupNorm: expected scaleShift of shape [2, 8], got [2, 4]',
+    );
+    tf.dispose([x, y, scaleShift]);
+    norm.dispose();
+  });
+
   test('starts as weight 1, bias 0 and checks its sizes', () => {
     const norm = new GroupNorm(2, 6);
     expect([...norm.namedParameters().keys()]).toEqual(['weight', 'bias']);

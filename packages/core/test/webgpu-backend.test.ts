@@ -372,6 +372,7 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
       const upstream = randn(shape);
       const scale = randn([c]);
       const shift = randn([c]);
+      const scaleShift = randn([shape[0]!, 2 * c]);
       try {
         await expectAgreement(() => {
           norm.weight.assign(tf.tensor1d(scale.values));
@@ -379,13 +380,32 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
           // An offset per channel, so that centring matters.
           const input = tf.add(tf.tensor(x.values, shape), tf.linspace(-2, 3, c));
           const r = tf.tensor(upstream.values, shape);
-          // Plain, and with SiLU fused in (on cpu: SiLU after the norm).
-          return [undefined, 'silu' as const].flatMap((activation) => {
-            const apply = (z: tf.Tensor) => norm.apply(z, { activation });
+          // Plain, with SiLU fused in (on cpu: SiLU after the norm), and with a modulation before
+          // the SiLU (on cpu: the plain ops), whose gradient comes last.
+          const modulation = tf.tensor(scaleShift.values, scaleShift.shape);
+          const variants = [
+            {},
+            { activation: 'silu' as const },
+            { activation: 'silu' as const, scaleShift: modulation },
+          ];
+          return variants.flatMap((options) => {
+            const apply = (z: tf.Tensor, m = modulation) =>
+              norm.apply(z, options.scaleShift === undefined ? options : { ...options, scaleShift: m });
             const loss = () => tf.sum(tf.mul(apply(input), r)) as tf.Scalar;
             const { value, grads } = tf.variableGrads(loss, [norm.weight, norm.bias]);
             const inputGrad = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(apply(z), r)))(input);
-            return [apply(input), value, inputGrad, grads[norm.weight.name]!, grads[norm.bias.name]!];
+            const modulationGrad =
+              options.scaleShift === undefined
+                ? []
+                : [tf.grad((m: tf.Tensor) => tf.sum(tf.mul(apply(input, m), r)))(modulation)];
+            return [
+              apply(input),
+              value,
+              inputGrad,
+              grads[norm.weight.name]!,
+              grads[norm.bias.name]!,
+              ...modulationGrad,
+            ];
           });
         });
         // The kernels leave nothing behind on webgpu.

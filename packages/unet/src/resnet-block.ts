@@ -1,4 +1,4 @@
-import { Conv2d, GroupNorm, Linear, Module, type Rng, silu } from '@dalle2js/core';
+import { Conv2d, GroupNorm, Linear, Module, type Rng } from '@dalle2js/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { zeroInit } from './zero-init.js';
 
@@ -49,12 +49,10 @@ export class ResnetBlock2D extends Module {
   /** x [B, H, W, in], activatedEmb = silu(emb) [B, timeEmbedDim] -> [B, H, W, out] */
   apply(x: tf.Tensor, activatedEmb: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const b = x.shape[0] as number;
       let h = this.conv1.apply(this.norm1.apply(x, { activation: 'silu' })); // [B, H, W, out]
-      const scaleShift = tf.reshape(this.time_emb_proj.apply(activatedEmb), [b, 1, 1, 2 * this.outChannels]);
-      const [scale, shift] = tf.split(scaleShift, 2, 3) as [tf.Tensor, tf.Tensor]; // [B, 1, 1, out] each
-      h = tf.add(tf.mul(this.norm2.apply(h), tf.add(scale, 1)), shift);
-      h = this.conv2.apply(silu(h));
+      // silu(norm2(h) (1 + scale) + shift), one fused kernel on webgpu.
+      const scaleShift = this.time_emb_proj.apply(activatedEmb); // [B, 2 out]: scales, then shifts
+      h = this.conv2.apply(this.norm2.apply(h, { activation: 'silu', scaleShift }));
       const skip = this.conv_shortcut === undefined ? x : this.conv_shortcut.apply(x);
       return tf.add(skip, h);
     });

@@ -16,3 +16,12 @@ export interface GroupNormAttrs {
 export const GROUP_NORM_SILU_KERNEL = 'Dalle2jsGroupNormSilu';
 /** Its backward: inputs dy, x, weight, bias, statistics; outputs dx, dWeight [C], dBias [C]. */
 export const GROUP_NORM_SILU_GRAD_KERNEL = 'Dalle2jsGroupNormSiluGrad';
+
+/**
+ * GroupNorm, then a modulation per batch entry and channel, then SiLU: inputs x, weight, bias and
+ * scaleShift [B, 2C] (scale, then shift); outputs y = silu(groupNorm(x) (1 + scale) + shift) and
+ * the statistics. Registered for webgpu only.
+ */
+export const GROUP_NORM_MODULATED_SILU_KERNEL = 'Dalle2jsGroupNormModulatedSilu';
+/** Its backward: inputs dy, x, weight, bias, scaleShift, statistics; outputs dx, dWeight, dBias, dScaleShift. */
+export const GROUP_NORM_MODULATED_SILU_GRAD_KERNEL = 'Dalle2jsGroupNormModulatedSiluGrad';

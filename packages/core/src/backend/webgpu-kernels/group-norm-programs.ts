@@ -60,24 +60,81 @@ const GROUP_INDEX = `
 `;
 
 /**
- * `gradientAt(i)`: the gradient reaching the norm's output at element i. With SiLU fused in, dy
- * times silu'(z) at the pre-activation z = x̂ weight + bias, recomputed; else dy.
+ * What follows the norm's affine z0 = x̂ weight + bias in the same kernels: nothing, SiLU, or a
+ * modulation by `scaleShift` [B, 2C] (per batch entry and channel: z = z0 (1 + scale) + shift, the
+ * time conditioning of a U-Net's ResNet block) and then SiLU.
  */
-function gradientAt(silu: boolean): string {
-  if (!silu) return 'fn gradientAt(i : i32) -> f32 { return dy[i]; }';
-  return `
-    fn gradientAt(i : i32) -> f32 {
-      let row = rowOf(i);
-      let c = i % uniforms.channels;
-      let z = (x[i] - statistics[row]) * statistics[uniforms.rows + row] * weight[c] + bias[c];
-      let s = 1.0 / (1.0 + exp(-z));
-      return dy[i] * s * (1.0 + z * (1.0 - s));
-    }
-  `;
+export type GroupNormEpilogue = 'plain' | 'silu' | 'modulatedSilu';
+
+/** The inputs after the norm's own that an epilogue's programs read. */
+function epilogueInputs(epilogue: GroupNormEpilogue, names: string[]): string[] {
+  if (epilogue === 'plain') return [];
+  return epilogue === 'silu' ? names : [...names, 'scaleShift'];
 }
 
-/** A program's shader key, marked when SiLU is fused in. */
-const key = (name: string, silu: boolean) => `dalle2js_group_norm_${name}${silu ? '_silu' : ''}`;
+/**
+ * WGSL: `affineAt(i)`, the norm's affine z0 at element i; `modulationAt(i)`, its (1 + scale, shift)
+ * for a modulated epilogue; and `silu` with its derivative.
+ */
+const AFFINE = `
+  fn affineAt(i : i32) -> f32 {
+    let row = rowOf(i);
+    let c = i % uniforms.channels;
+    return (x[i] - statistics[row]) * statistics[uniforms.rows + row] * weight[c] + bias[c];
+  }
+  fn siluOf(z : f32) -> f32 {
+    return z / (1.0 + exp(-z));
+  }
+  fn siluSlope(z : f32) -> f32 {
+    let s = 1.0 / (1.0 + exp(-z));
+    return s * (1.0 + z * (1.0 - s));
+  }
+`;
+const MODULATION = `
+  fn modulationAt(i : i32) -> vec2<f32> {
+    let c = i % uniforms.channels;
+    let at = (i / (uniforms.pixels * uniforms.channels)) * 2 * uniforms.channels + c;
+    return vec2<f32>(1.0 + scaleShift[at], scaleShift[at + uniforms.channels]);
+  }
+`;
+
+/** WGSL of an epilogue's helpers (none for 'plain'). */
+function epilogueCode(epilogue: GroupNormEpilogue): string {
+  if (epilogue === 'plain') return '';
+  return epilogue === 'silu' ? AFFINE : `${AFFINE}${MODULATION}`;
+}
+
+/**
+ * `gradientAt(i)`: the gradient reaching the norm's affine output z0 at element i: dy, or through
+ * the epilogue, recomputed from x: dy silu'(z0), or dy silu'(z) (1 + scale) with z the modulated z0.
+ */
+function gradientAt(epilogue: GroupNormEpilogue): string {
+  if (epilogue === 'plain') return 'fn gradientAt(i : i32) -> f32 { return dy[i]; }';
+  if (epilogue === 'silu') {
+    return `
+    ${AFFINE}
+    fn gradientAt(i : i32) -> f32 {
+      return dy[i] * siluSlope(affineAt(i));
+    }`;
+  }
+  return `
+    ${AFFINE}
+    ${MODULATION}
+    fn gradientAt(i : i32) -> f32 {
+      let m = modulationAt(i);
+      return dy[i] * siluSlope(affineAt(i) * m.x + m.y) * m.x;
+    }`;
+}
+
+const KEY_SUFFIX: Record<GroupNormEpilogue, string> = {
+  plain: '',
+  silu: '_silu',
+  modulatedSilu: '_modulated_silu',
+};
+
+/** A program's shader key, marked with its epilogue. */
+const key = (name: string, epilogue: GroupNormEpilogue) =>
+  `dalle2js_group_norm_${name}${KEY_SUFFIX[epilogue]}`;
 
 /** The fields of an element-wise program over a tensor of `shape`, a thread per element. */
 function elementwise(shape: number[]) {
@@ -116,7 +173,7 @@ const WORKGROUP_GROUP = `
 export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
   return {
     variableNames: ['x'],
-    shaderKey: key('statistics', false),
+    shaderKey: key('statistics', 'plain'),
     ...workgroupPerRow(
       sizes.batch * sizes.groups,
       [2, sizes.batch, sizes.groups],
@@ -148,24 +205,29 @@ export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
   };
 }
 
+/** The output at `index` from z0 = affineAt(index), through the epilogue. */
+const EPILOGUE_OUTPUT: Record<GroupNormEpilogue, string> = {
+  plain: 'z0',
+  silu: 'siluOf(z0)',
+  modulatedSilu: 'siluOf(z0 * modulationAt(index).x + modulationAt(index).y)',
+};
+
 /**
- * y = (x - mean) rstd weight + bias (then SiLU if `silu`), with the statistics [2, B, G] (means,
+ * y = (x - mean) rstd weight + bias, then the epilogue, with the statistics [2, B, G] (means,
  * then rstds); `shape` is x's.
  */
-export function groupNormalizeProgram(shape: number[], silu: boolean): WebGpuProgram {
+export function groupNormalizeProgram(shape: number[], epilogue: GroupNormEpilogue): WebGpuProgram {
   return {
-    variableNames: ['x', 'statistics', 'weight', 'bias'],
-    shaderKey: key('normalize', silu),
+    variableNames: ['x', 'statistics', 'weight', 'bias', ...epilogueInputs(epilogue, [])],
+    shaderKey: key('normalize', epilogue),
     ...elementwise(shape),
     getUserCode: () => `
       ${GROUP_INDEX}
+      ${epilogue === 'plain' ? AFFINE : epilogueCode(epilogue)}
       fn main(index : i32) {
         if (index < uniforms.size) {
-          let row = rowOf(index);
-          let c = index % uniforms.channels;
-          let normalized = (x[index] - statistics[row]) * statistics[uniforms.rows + row];
-          let z = normalized * weight[c] + bias[c];
-          setOutputAtIndex(index, ${silu ? 'z / (1.0 + exp(-z))' : 'z'});
+          let z0 = affineAt(index);
+          setOutputAtIndex(index, ${EPILOGUE_OUTPUT[epilogue]});
         }
       }
     `,
@@ -176,15 +238,15 @@ export function groupNormalizeProgram(shape: number[], silu: boolean): WebGpuPro
  * Backward, one workgroup per group row: [2, B, G] = the sums over the group of g and of g x̂,
  * with g = dy weight and x̂ = (x - mean) rstd.
  */
-export function groupGradientSumsProgram(sizes: GroupNormSizes, silu: boolean): WebGpuProgram {
+export function groupGradientSumsProgram(sizes: GroupNormSizes, epilogue: GroupNormEpilogue): WebGpuProgram {
   return {
-    variableNames: ['dy', 'x', 'weight', 'statistics', ...(silu ? ['bias'] : [])],
-    shaderKey: key('gradient_sums', silu),
+    variableNames: ['dy', 'x', 'weight', 'statistics', ...epilogueInputs(epilogue, ['bias'])],
+    shaderKey: key('gradient_sums', epilogue),
     ...workgroupPerRow(sizes.batch * sizes.groups, [2, sizes.batch, sizes.groups], SIZE_UNIFORMS),
     getUserCode: () => `
       ${WORKGROUP_SUM}
       ${GROUP_INDEX}
-      ${gradientAt(silu)}
+      ${gradientAt(epilogue)}
       fn main(index : i32) {
         ${WORKGROUP_GROUP}
         let groupMean = statistics[row];
@@ -212,15 +274,18 @@ export function groupGradientSumsProgram(sizes: GroupNormSizes, silu: boolean): 
  * Backward, one workgroup per channel: [2, C] = dWeight (the sum of dy x̂ over batch and pixels),
  * then dBias (the sum of dy).
  */
-export function channelGradientSumsProgram(sizes: GroupNormSizes, silu: boolean): WebGpuProgram {
+export function channelGradientSumsProgram(
+  sizes: GroupNormSizes,
+  epilogue: GroupNormEpilogue,
+): WebGpuProgram {
   return {
-    variableNames: ['dy', 'x', 'statistics', ...(silu ? ['weight', 'bias'] : [])],
-    shaderKey: key('channel_sums', silu),
+    variableNames: ['dy', 'x', 'statistics', ...epilogueInputs(epilogue, ['weight', 'bias'])],
+    shaderKey: key('channel_sums', epilogue),
     ...workgroupPerRow(sizes.channels, [2, sizes.channels], `${SIZE_UNIFORMS} batch : i32,`),
     getUserCode: () => `
       ${WORKGROUP_SUM}
       ${GROUP_INDEX}
-      ${gradientAt(silu)}
+      ${gradientAt(epilogue)}
       fn main(index : i32) {
         let c = i32(workgroupId.x);
         let count = uniforms.batch * uniforms.pixels;
@@ -245,14 +310,14 @@ export function channelGradientSumsProgram(sizes: GroupNormSizes, silu: boolean)
 }
 
 /** dx = rstd (g - mean(g) - x̂ mean(g x̂)) per group, from the group sums [2, B, G]; `shape` is x's. */
-export function groupNormInputGradientProgram(shape: number[], silu: boolean): WebGpuProgram {
+export function groupNormInputGradientProgram(shape: number[], epilogue: GroupNormEpilogue): WebGpuProgram {
   return {
-    variableNames: ['dy', 'x', 'weight', 'statistics', 'sums', ...(silu ? ['bias'] : [])],
-    shaderKey: key('input_gradient', silu),
+    variableNames: ['dy', 'x', 'weight', 'statistics', 'sums', ...epilogueInputs(epilogue, ['bias'])],
+    shaderKey: key('input_gradient', epilogue),
     ...elementwise(shape),
     getUserCode: () => `
       ${GROUP_INDEX}
-      ${gradientAt(silu)}
+      ${gradientAt(epilogue)}
       fn main(index : i32) {
         if (index < uniforms.size) {
           let row = rowOf(index);
@@ -261,6 +326,47 @@ export function groupNormInputGradientProgram(shape: number[], silu: boolean): W
           let xHat = (x[index] - statistics[row]) * groupRstd;
           let g = gradientAt(index) * weight[index % uniforms.channels];
           setOutputAtIndex(index, groupRstd * (g - sums[row] / count - xHat * sums[uniforms.rows + row] / count));
+        }
+      }
+    `,
+  };
+}
+
+/**
+ * Backward of the modulation, one workgroup per batch entry and channel: [B, 2C] = the sums over
+ * the pixels of dz z0 (the scale's gradient) and of dz (the shift's), with dz = dy silu'(z).
+ */
+export function modulationGradientProgram(sizes: GroupNormSizes): WebGpuProgram {
+  return {
+    variableNames: ['dy', 'x', 'weight', 'statistics', 'bias', 'scaleShift'],
+    shaderKey: key('modulation_gradient', 'modulatedSilu'),
+    outputShape: [sizes.batch, 2 * sizes.channels],
+    dispatchLayout: { x: [0, 1] },
+    dispatch: [sizes.channels, sizes.batch, 1],
+    workgroupSize: [REDUCE_THREADS, 1, 1],
+    uniforms: SIZE_UNIFORMS,
+    getUserCode: () => `
+      ${WORKGROUP_SUM}
+      ${GROUP_INDEX}
+      ${epilogueCode('modulatedSilu')}
+      fn main(index : i32) {
+        let c = i32(workgroupId.x);
+        let b = i32(workgroupId.y);
+        var scaleSum = 0.0;
+        var shiftSum = 0.0;
+        for (var p = i32(localId.x); p < uniforms.pixels; p = p + ${REDUCE_THREADS}) {
+          let i = (b * uniforms.pixels + p) * uniforms.channels + c;
+          let z0 = affineAt(i);
+          let m = modulationAt(i);
+          let dz = dy[i] * siluSlope(z0 * m.x + m.y);
+          scaleSum = scaleSum + dz * z0;
+          shiftSum = shiftSum + dz;
+        }
+        let scaleGradient = workgroupSum(scaleSum);
+        let shiftGradient = workgroupSum(shiftSum);
+        if (localId.x == 0u) {
+          setOutputAtIndex(b * 2 * uniforms.channels + c, scaleGradient);
+          setOutputAtIndex(b * 2 * uniforms.channels + uniforms.channels + c, shiftGradient);
         }
       }
     `,

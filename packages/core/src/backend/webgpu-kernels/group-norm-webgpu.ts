@@ -2,6 +2,8 @@ import type * as tf from '@tensorflow/tfjs-core';
 import {
   GROUP_NORM_GRAD_KERNEL,
   GROUP_NORM_KERNEL,
+  GROUP_NORM_MODULATED_SILU_GRAD_KERNEL,
+  GROUP_NORM_MODULATED_SILU_KERNEL,
   GROUP_NORM_SILU_GRAD_KERNEL,
   GROUP_NORM_SILU_KERNEL,
   type GroupNormAttrs,
@@ -9,11 +11,13 @@ import {
 import { registerOwnKernels } from '../override-kernel.js';
 import {
   channelGradientSumsProgram,
+  type GroupNormEpilogue,
   type GroupNormSizes,
   groupGradientSumsProgram,
   groupNormalizeProgram,
   groupNormInputGradientProgram,
   groupStatisticsProgram,
+  modulationGradientProgram,
   sizeUniformValues,
 } from './group-norm-programs.js';
 import { intUniforms, slicePart, type WebGpuBackend } from './webgpu-program.js';
@@ -27,20 +31,22 @@ import { intUniforms, slicePart, type WebGpuBackend } from './webgpu-program.js'
  */
 export function registerGroupNormOnWebGpu(): void {
   registerOwnKernels('webgpu', {
-    [GROUP_NORM_KERNEL]: (args) => groupNormForward(args, false),
-    [GROUP_NORM_GRAD_KERNEL]: (args) => groupNormBackward(args, false),
-    [GROUP_NORM_SILU_KERNEL]: (args) => groupNormForward(args, true),
-    [GROUP_NORM_SILU_GRAD_KERNEL]: (args) => groupNormBackward(args, true),
+    [GROUP_NORM_KERNEL]: (args) => groupNormForward(args, 'plain'),
+    [GROUP_NORM_GRAD_KERNEL]: (args) => groupNormBackward(args, 'plain'),
+    [GROUP_NORM_SILU_KERNEL]: (args) => groupNormForward(args, 'silu'),
+    [GROUP_NORM_SILU_GRAD_KERNEL]: (args) => groupNormBackward(args, 'silu'),
+    [GROUP_NORM_MODULATED_SILU_KERNEL]: (args) => groupNormForward(args, 'modulatedSilu'),
+    [GROUP_NORM_MODULATED_SILU_GRAD_KERNEL]: (args) => groupNormBackward(args, 'modulatedSilu'),
   });
 }
 
-/** The forward kernel, with SiLU fused in after the norm if `silu`. */
+/** The forward kernel, with `epilogue` fused in after the norm. */
 function groupNormForward(
   { inputs, backend, attrs }: Parameters<tf.KernelFunc>[0],
-  silu: boolean,
+  epilogue: GroupNormEpilogue,
 ): tf.TensorInfo[] {
   const gpu = backend as WebGpuBackend;
-  const { x, weight, bias } = inputs as Record<string, tf.TensorInfo>;
+  const { x, weight, bias, scaleShift } = inputs as Record<string, tf.TensorInfo>;
   const { groups, eps } = attrs as unknown as GroupNormAttrs;
   const sizes = groupNormSizes(x!, groups);
   const statistics = gpu.runWebGPUProgram(groupStatisticsProgram(sizes), [x!], 'float32', [
@@ -48,49 +54,60 @@ function groupNormForward(
     { type: 'float32', data: [eps] },
   ]);
   const y = gpu.runWebGPUProgram(
-    groupNormalizeProgram(x!.shape, silu),
-    [x!, statistics, weight!, bias!],
+    groupNormalizeProgram(x!.shape, epilogue),
+    [x!, statistics, weight!, bias!, ...(epilogue === 'modulatedSilu' ? [scaleShift!] : [])],
     'float32',
     intUniforms(...sizeUniformValues(sizes)),
   );
   return [y, statistics];
 }
 
-/** The backward kernel; with SiLU fused in (`silu`), its inputs include the bias. */
+/**
+ * The backward kernel; through an epilogue its inputs include the bias (and the modulation, whose
+ * gradient it returns last).
+ */
 function groupNormBackward(
   { inputs, backend }: Parameters<tf.KernelFunc>[0],
-  silu: boolean,
+  epilogue: GroupNormEpilogue,
 ): tf.TensorInfo[] {
   const gpu = backend as WebGpuBackend;
-  const { dy, x, weight, bias, statistics } = inputs as Record<string, tf.TensorInfo>;
-  const withBias = silu ? [bias!] : [];
+  const { dy, x, weight, bias, scaleShift, statistics } = inputs as Record<string, tf.TensorInfo>;
+  const modulation = epilogue === 'modulatedSilu' ? [scaleShift!] : [];
+  const withBias = epilogue === 'plain' ? [] : [bias!, ...modulation];
   const groups = statistics!.shape[2] as number;
   const sizes = groupNormSizes(x!, groups);
   const uniforms = intUniforms(...sizeUniformValues(sizes));
   const temporary: tf.TensorInfo[] = [];
   try {
     const sums = gpu.runWebGPUProgram(
-      groupGradientSumsProgram(sizes, silu),
+      groupGradientSumsProgram(sizes, epilogue),
       [dy!, x!, weight!, statistics!, ...withBias],
       'float32',
       uniforms,
     );
     temporary.push(sums);
     const dx = gpu.runWebGPUProgram(
-      groupNormInputGradientProgram(x!.shape, silu),
+      groupNormInputGradientProgram(x!.shape, epilogue),
       [dy!, x!, weight!, statistics!, sums, ...withBias],
       'float32',
       uniforms,
     );
     const channelSums = gpu.runWebGPUProgram(
-      channelGradientSumsProgram(sizes, silu),
-      [dy!, x!, statistics!, ...(silu ? [weight!, bias!] : [])],
+      channelGradientSumsProgram(sizes, epilogue),
+      [dy!, x!, statistics!, ...(epilogue === 'plain' ? [] : [weight!, bias!, ...modulation])],
       'float32',
       [...uniforms, ...intUniforms(sizes.batch)],
     );
     temporary.push(channelSums);
     const [dWeight, dBias] = halves(gpu, channelSums, [sizes.channels]);
-    return [dx, dWeight, dBias];
+    if (epilogue !== 'modulatedSilu') return [dx, dWeight, dBias];
+    const dScaleShift = gpu.runWebGPUProgram(
+      modulationGradientProgram(sizes),
+      [dy!, x!, weight!, statistics!, bias!, scaleShift!],
+      'float32',
+      uniforms,
+    );
+    return [dx, dWeight, dBias, dScaleShift];
   } finally {
     for (const t of temporary) gpu.disposeData(t.dataId);
   }
