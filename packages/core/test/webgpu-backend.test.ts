@@ -52,6 +52,23 @@ async function expectAgreement(compute: () => tf.Tensor[], tolerance = TOLERANCE
   return worst;
 }
 
+/**
+ * Nothing left behind on webgpu: after a warm-up call of `compute`, a second leaves as many
+ * tensors and backend buffers as there were before it.
+ */
+async function expectNoLeaksOnWebgpu(compute: () => tf.Tensor[]): Promise<void> {
+  await selectBackend('webgpu');
+  const run = async () => {
+    const outputs = tf.tidy(compute);
+    await Promise.all(outputs.map((t) => t.data()));
+    tf.dispose(outputs);
+  };
+  await run();
+  const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+  await run();
+  expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+}
+
 const gen = new TorchGenerator(0);
 const randn = (shape: number[]) => ({ shape, values: gen.normal(shape.reduce((a, b) => a * b, 1)) });
 
@@ -201,17 +218,7 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
         };
         await expectAgreement(compute);
         if (x[1] === 24) expect(splits).toBeGreaterThan(1);
-        // Nothing left behind on webgpu: no tensors, and no buffers of the kernels' own.
-        await selectBackend('webgpu');
-        const run = async () => {
-          const outputs = tf.tidy(compute);
-          await Promise.all(outputs.map((t) => t.data()));
-          tf.dispose(outputs);
-        };
-        await run();
-        const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
-        await run();
-        expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+        await expectNoLeaksOnWebgpu(compute);
       },
     );
 
@@ -237,16 +244,7 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
       const right = randn(b);
       const compute = () => [tf.matMul(tf.tensor(left.values, a), tf.tensor(right.values, b), tA, tB)];
       await expectAgreement(compute);
-      await selectBackend('webgpu');
-      const run = async () => {
-        const outputs = tf.tidy(compute);
-        await Promise.all(outputs.map((t) => t.data()));
-        tf.dispose(outputs);
-      };
-      await run();
-      const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
-      await run();
-      expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+      await expectNoLeaksOnWebgpu(compute);
     });
 
     test.each([
@@ -300,16 +298,7 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
           ];
         };
         await expectAgreement(compute);
-        await selectBackend('webgpu');
-        const run = async () => {
-          const outputs = tf.tidy(compute);
-          await Promise.all(outputs.map((t) => t.data()));
-          tf.dispose(outputs);
-        };
-        await run();
-        const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
-        await run();
-        expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+        await expectNoLeaksOnWebgpu(compute);
       },
     );
 
@@ -339,18 +328,13 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
         const input = tf.tensor(x.values, shape);
         const kernels = (await tf.profile(() => tf.dispose(norm.apply(input)))).kernelNames;
         expect(kernels.includes('Dalle2jsGroupNorm')).toBe(ours);
-        const run = async () => {
+        await expectNoLeaksOnWebgpu(() => {
           const { value, grads } = tf.variableGrads(
             () => tf.sum(norm.apply(input)) as tf.Scalar,
             [norm.weight],
           );
-          await value.data();
-          tf.dispose([value, ...Object.values(grads)]);
-        };
-        await run();
-        const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
-        await run();
-        expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
+          return [value, ...Object.values(grads)];
+        });
         input.dispose();
       } finally {
         norm.dispose();
