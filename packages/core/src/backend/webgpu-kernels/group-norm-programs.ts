@@ -162,9 +162,16 @@ function workgroupPerRow(rows: number, outputShape: number[], uniforms: string) 
   };
 }
 
-/** The workgroup's group row (b, g), where its elements start, and how many there are. */
+/**
+ * The workgroup's group row (b, g), where its elements start, and how many there are. Past 65535
+ * rows (a LayerNorm over many tokens) tfjs spreads the workgroups over two dispatch dimensions, so
+ * the row is their flat index; the workgroups past the last row recompute it (the barriers need
+ * every workgroup to run the same code) but write nothing (`inRange`).
+ */
 const WORKGROUP_GROUP = `
-  let row = i32(workgroupId.x);
+  let flatRow = i32(workgroupId.y * numWorkgroups.x + workgroupId.x);
+  let inRange = flatRow < uniforms.rows;
+  let row = min(flatRow, uniforms.rows - 1);
   let start = groupStart(row);
   let count = uniforms.pixels * uniforms.groupChannels;
 `;
@@ -196,7 +203,7 @@ export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
           squares = squares + d * d;
         }
         let variance = workgroupSum(squares) / f32(count);
-        if (localId.x == 0u) {
+        if (localId.x == 0u && inRange) {
           setOutputAtIndex(row, mean);
           setOutputAtIndex(uniforms.rows + row, 1.0 / sqrt(variance + uniforms.eps));
         }
@@ -261,7 +268,7 @@ export function groupGradientSumsProgram(sizes: GroupNormSizes, epilogue: GroupN
         }
         let totalG = workgroupSum(gSum);
         let totalGx = workgroupSum(gxSum);
-        if (localId.x == 0u) {
+        if (localId.x == 0u && inRange) {
           setOutputAtIndex(row, totalG);
           setOutputAtIndex(uniforms.rows + row, totalGx);
         }
