@@ -302,6 +302,41 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
       },
     );
 
+    test('Sum agrees: over leading axes (a bias gradient), kept or not, chunked; and the cases left to tfjs', async () => {
+      const small = randn([2, 5, 3, 70]);
+      const long = randn([2051, 36]);
+      const compute = () => {
+        const x = tf.tensor(small.values, small.shape);
+        const rows = tf.tensor(long.values, long.shape);
+        return [
+          tf.sum(x, [0, 1, 2]),
+          tf.sum(x, [0, 1], true),
+          tf.sum(x, 0),
+          tf.sum(rows, 0), // 2051 rows: cut into 8 chunks, then the chunks added
+          tf.sum(x, [1, 2]), // not leading: tfjs' kernel
+          tf.sum(x),
+        ];
+      };
+      await expectAgreement(compute);
+      await expectNoLeaksOnWebgpu(compute);
+      // Dispatches: ours, one program; tfjs', a transpose first.
+      const gpu = tf.backend() as unknown as { runWebGPUProgram: (...args: unknown[]) => unknown };
+      const runProgram = gpu.runWebGPUProgram;
+      let dispatches = 0;
+      gpu.runWebGPUProgram = (...args) => {
+        dispatches++;
+        return runProgram.apply(gpu, args);
+      };
+      const x = tf.tensor(small.values, small.shape);
+      try {
+        tf.dispose(tf.sum(x, [0, 1, 2]));
+      } finally {
+        delete (gpu as Partial<typeof gpu>).runWebGPUProgram;
+        x.dispose();
+      }
+      expect(dispatches).toBe(ours ? 1 : 2);
+    });
+
     test.each([
       { label: 'tokens', shape: [2, 70, 64] },
       { label: 'dim not in fours', shape: [9, 10] },

@@ -7,6 +7,7 @@ import {
   inputGradTiling,
 } from '../src/backend/webgpu-kernels/conv2d-input-grad-program.js';
 import { conv2dSharedBytes, conv2dTiling } from '../src/backend/webgpu-kernels/conv2d-program.js';
+import { columnSumChunks, leadingAxes } from '../src/backend/webgpu-kernels/leading-sum-webgpu.js';
 import { matMulSharedBytes, matMulTiling } from '../src/backend/webgpu-kernels/matmul-program.js';
 import { splitInner } from '../src/backend/webgpu-kernels/tiled-gemm.js';
 
@@ -20,6 +21,7 @@ describe('setWebGpuKernels', () => {
       conv2dFilterGrad: true,
       conv2dInputGrad: true,
       matMul: true,
+      sum: true,
       attention: false,
     });
     expect(webGpuKernels()).toEqual(DEFAULT_WEBGPU_KERNELS);
@@ -27,9 +29,9 @@ describe('setWebGpuKernels', () => {
 
   test("'all', 'none', some by name, then 'default' again", () => {
     setWebGpuKernels('all');
-    expect(Object.values(webGpuKernels())).toEqual([true, true, true, true, true, true]);
+    expect(Object.values(webGpuKernels())).toEqual([true, true, true, true, true, true, true]);
     setWebGpuKernels('none');
-    expect(Object.values(webGpuKernels())).toEqual([false, false, false, false, false, false]);
+    expect(Object.values(webGpuKernels())).toEqual([false, false, false, false, false, false, false]);
     setWebGpuKernels({ attention: true });
     expect(webGpuKernels()).toEqual({
       groupNorm: false,
@@ -37,6 +39,7 @@ describe('setWebGpuKernels', () => {
       conv2dFilterGrad: false,
       conv2dInputGrad: false,
       matMul: false,
+      sum: false,
       attention: true,
     });
     setWebGpuKernels('default');
@@ -45,7 +48,7 @@ describe('setWebGpuKernels', () => {
 
   test('an unknown kernel or a value that is not a boolean is refused by name, and changes nothing', () => {
     expect(() => setWebGpuKernels({ softmax: true } as never)).toThrow(
-      'setWebGpuKernels: unknown kernel "softmax"; valid: groupNorm, conv2d, conv2dFilterGrad, conv2dInputGrad, matMul, attention',
+      'setWebGpuKernels: unknown kernel "softmax"; valid: groupNorm, conv2d, conv2dFilterGrad, conv2dInputGrad, matMul, sum, attention',
     );
     expect(() => setWebGpuKernels({ groupNorm: false, attention: 1 } as never)).toThrow(
       'setWebGpuKernels: attention must be true or false, got 1',
@@ -141,5 +144,24 @@ describe('the batched matMul plan', () => {
     expect(matMulTiling(512, 512, 'inner', 'inner', 32768)).toEqual(both);
     expect(matMulTiling(512, 512, 'tile', 'tile', 16384)).toEqual(both);
     expect(matMulTiling(64, 40, 'inner', 'tile', 32768)).toEqual({ rowBlocks: 1, colBlocks: 1 });
+  });
+});
+
+describe('the column sum (Sum over leading axes)', () => {
+  test('takes only leading axes, and leaves at least one axis', () => {
+    expect(leadingAxes([8, 4, 4, 16], [0, 1, 2])).toBe(3);
+    expect(leadingAxes([8, 4, 4, 16], [2, 0, 1])).toBe(3);
+    expect(leadingAxes([2048, 512], 0)).toBe(1);
+    expect(leadingAxes([8, 4, 4, 16], [0, 2])).toBe(0);
+    expect(leadingAxes([8, 4, 4, 16], [1, 2])).toBe(0);
+    expect(leadingAxes([8, 16], [0, 1])).toBe(0);
+    expect(leadingAxes([16], 0)).toBe(0);
+  });
+
+  test('one chunk of rows for short sums; long ones cut until there are about 512 workgroups', () => {
+    expect(columnSumChunks(300, 128)).toBe(1);
+    expect(columnSumChunks(8 * 64 * 64, 128)).toBe(128);
+    expect(columnSumChunks(8 * 8 * 8, 1024)).toBe(2);
+    expect(columnSumChunks(1 << 20, 64)).toBe(512);
   });
 });

@@ -4,10 +4,11 @@ import { overrideConv2dFilterGradOnWebGpu } from './conv2d-filter-grad-webgpu.js
 import { overrideConv2dInputGradOnWebGpu } from './conv2d-input-grad-webgpu.js';
 import { overrideConv2dOnWebGpu } from './conv2d-webgpu.js';
 import { registerGroupNormOnWebGpu } from './group-norm-webgpu.js';
+import { overrideLeadingSumOnWebGpu } from './leading-sum-webgpu.js';
 
 /**
  * Our webgpu kernels: GroupNorm's and attention's (by their own names, so any time) and conv2d with
- * its filter and input gradients and BatchMatMul (replacing tfjs-backend-webgpu's, so only once that package has
+ * its filter and input gradients, BatchMatMul and Sum (replacing tfjs-backend-webgpu's, so only once that package has
  * registered its kernels: call again after importing it). Safe to call again.
  */
 export function registerWebGpuKernels(): void {
@@ -17,4 +18,5 @@ export function registerWebGpuKernels(): void {
   overrideConv2dFilterGradOnWebGpu();
   overrideConv2dInputGradOnWebGpu();
   overrideBatchMatMulOnWebGpu();
+  overrideLeadingSumOnWebGpu();
 }

@@ -7,11 +7,13 @@ export type WebGpuKernel =
   | 'conv2dFilterGrad'
   | 'conv2dInputGrad'
   | 'matMul'
+  | 'sum'
   | 'attention';
 
 /**
  * On by default: GroupNorm's programs, the implicit-GEMM conv2d with its filter and input
- * gradients, and the tiled batched matMul, each faster than tfjs' on Mesa's lavapipe. Off: fused
+ * gradients, the tiled batched matMul and the column sum (Sum over leading axes), each faster
+ * than tfjs' on Mesa's lavapipe or fewer dispatches. Off: fused
  * attention, slower there than attention through our matMul and not yet measured on a GPU
  * (`pnpm bench kernels`, bench/gpu).
  */
@@ -21,6 +23,7 @@ export const DEFAULT_WEBGPU_KERNELS: Readonly<Record<WebGpuKernel, boolean>> = {
   conv2dFilterGrad: true,
   conv2dInputGrad: true,
   matMul: true,
+  sum: true,
   attention: false,
 };
 
