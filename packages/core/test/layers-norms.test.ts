@@ -192,7 +192,12 @@ describe('GroupNorm', () => {
   test('leaks nothing and names wrong shapes', async () => {
     const norm = new GroupNorm(2, 4);
     const x = randn([1, 2, 2, 4]);
+    const scaleShift = randn([1, 8]);
     await expectNoLeaks(() => norm.apply(x));
+    // With SiLU and a modulation after the norm, whose intermediates must not outlive the call.
+    await expectNoLeaks(() => norm.apply(x, { activation: 'silu' }));
+    await expectNoLeaks(() => norm.apply(x, { activation: 'silu', scaleShift }));
+    await expectNoLeaks(() => norm.apply(x, { scaleShift }));
     const wrongChannels = tf.zeros([1, 2, 2, 6]);
     const wrongRank = tf.zeros([2, 4]);
     expect(() => norm.apply(wrongChannels)).toThrow(
@@ -201,7 +206,7 @@ describe('GroupNorm', () => {
     expect(() => norm.apply(wrongRank)).toThrow(
       'GroupNorm: expected input of shape [B, H, W, 4], got shape [2, 4]',
     );
-    tf.dispose([x, wrongChannels, wrongRank]);
+    tf.dispose([x, scaleShift, wrongChannels, wrongRank]);
     norm.dispose();
   });
 });

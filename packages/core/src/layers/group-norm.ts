@@ -71,12 +71,11 @@ export class GroupNorm extends Module {
     } else if (activation === 'silu' && ownKernelEnabled(GROUP_NORM_SILU_KERNEL, 'groupNorm')) {
       return fusedGroupNorm(...args, SILU_KERNELS);
     }
-    const normalized = ownKernelEnabled(GROUP_NORM_KERNEL, 'groupNorm')
-      ? fusedGroupNorm(...args, PLAIN_KERNELS)
-      : groupNorm(...args);
-    if (activation === undefined && scaleShift === undefined) return normalized;
+    // Inside one tidy: the normalized tensor is an intermediate when a modulation or SiLU follows.
     return tf.tidy(() => {
-      let y = normalized;
+      let y = ownKernelEnabled(GROUP_NORM_KERNEL, 'groupNorm')
+        ? fusedGroupNorm(...args, PLAIN_KERNELS)
+        : groupNorm(...args);
       if (scaleShift !== undefined) {
         const [scale, shift] = tf.split(
           tf.reshape(scaleShift, [batch, 1, 1, 2 * this.numChannels]),
