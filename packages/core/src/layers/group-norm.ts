@@ -89,15 +89,11 @@ export class GroupNorm extends Module {
   }
 }
 
-/**
- * A backend's GroupNorm kernels: forward, backward, whether the backward takes the bias, and
- * whether both take a modulation (scaleShift), whose gradient the backward returns last.
- */
+/** A backend's GroupNorm kernels: forward, backward, and whether the backward takes the bias. */
 interface GroupNormKernels {
   forward: string;
   backward: string;
   backwardTakesBias: boolean;
-  modulated?: boolean;
 }
 
 const PLAIN_KERNELS: GroupNormKernels = {
@@ -114,7 +110,6 @@ const MODULATED_SILU_KERNELS: GroupNormKernels = {
   forward: GROUP_NORM_MODULATED_SILU_KERNEL,
   backward: GROUP_NORM_MODULATED_SILU_GRAD_KERNEL,
   backwardTakesBias: true,
-  modulated: true,
 };
 
 /**
@@ -136,7 +131,10 @@ export function groupNormThroughKernels(
   return fusedGroupNorm(x, weight, bias, groups, eps, PLAIN_KERNELS);
 }
 
-/** GroupNorm through the backend's own kernels (registered for wasm and webgpu). */
+/**
+ * GroupNorm through the backend's own kernels (registered for wasm and webgpu); with `scaleShift`,
+ * the kernels take it as a fourth input, and the backward returns its gradient last.
+ */
 function fusedGroupNorm(
   x: tf.Tensor,
   weight: tf.Tensor,
@@ -150,7 +148,7 @@ function fusedGroupNorm(
     const save = args.pop() as tf.GradSaveFunc;
     const [input, scale, shift, modulation] = args as tf.Tensor[];
     const attrs = { groups, eps } as unknown as tf.NamedAttrMap;
-    const modulationInput: tf.NamedTensorMap = kernels.modulated ? { scaleShift: modulation! } : {};
+    const modulationInput: tf.NamedTensorMap = modulation ? { scaleShift: modulation } : {};
     const [y, statistics] = tf
       .engine()
       .runKernel(
@@ -158,7 +156,7 @@ function fusedGroupNorm(
         { x: input!, weight: scale!, bias: shift!, ...modulationInput },
         attrs,
       ) as tf.Tensor[];
-    save([input!, scale!, shift!, statistics!, ...(kernels.modulated ? [modulation!] : [])]);
+    save([input!, scale!, shift!, statistics!, ...(modulation ? [modulation] : [])]);
     return {
       value: y!,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -168,13 +166,13 @@ function fusedGroupNorm(
           x: savedX!,
           weight: savedWeight!,
           ...(kernels.backwardTakesBias ? { bias: savedBias! } : {}),
-          ...(kernels.modulated ? { scaleShift: savedModulation! } : {}),
+          ...(savedModulation ? { scaleShift: savedModulation } : {}),
           statistics: savedStatistics!,
         }) as tf.Tensor[];
       },
     };
   });
-  return kernels.modulated ? normalize(x, weight, bias, scaleShift!) : normalize(x, weight, bias);
+  return normalize(x, weight, bias, ...(scaleShift ? [scaleShift] : []));
 }
 
 /**

@@ -52,8 +52,6 @@ export interface MatMulPlan {
   shape: number[];
 }
 
-const product = (sides: number[]) => sides.reduce((total, side) => total * side, 1);
-
 /**
  * The plan for tfjs' BatchMatMul of `a` and `b`, or null where tfjs' kernel keeps the call: other
  * dtypes, empty operands, outer dimensions that broadcast other than from a single batch entry,
@@ -69,14 +67,14 @@ export function planMatMul(
   const [outerA, outerB] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
   const [rows, innerA] = attrs.transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
   const [innerB, cols] = attrs.transposeB ? b.shape.slice(-2).reverse() : b.shape.slice(-2);
-  const [batchesA, batchesB] = [product(outerA), product(outerB)];
+  const [batchesA, batchesB] = [tf.util.sizeFromShape(outerA), tf.util.sizeFromShape(outerB)];
   const batches = Math.max(batchesA, batchesB);
   if (innerA !== innerB || !rows || !cols || !innerA) return null;
   if (batchesA !== batchesB && Math.min(batchesA, batchesB) !== 1) return null;
   if (batches > MAX_WORKGROUPS_PER_DIMENSION) return null;
   if (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== cols)) return null;
   const shape = [...tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB), rows, cols];
-  if (product(shape) !== batches * rows * cols) return null;
+  if (tf.util.sizeFromShape(shape) !== batches * rows * cols) return null;
   return {
     rows,
     cols,

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { flatDispatch, type WebGpuProgram } from './webgpu-program.js';
 
 /** Threads of a workgroup that reduces one group (or one channel). */
@@ -98,10 +99,9 @@ const MODULATION = `
   }
 `;
 
-/** WGSL of an epilogue's helpers (none for 'plain'). */
+/** WGSL helpers for programs that read weight and bias: AFFINE, and MODULATION where modulated. */
 function epilogueCode(epilogue: GroupNormEpilogue): string {
-  if (epilogue === 'plain') return '';
-  return epilogue === 'silu' ? AFFINE : `${AFFINE}${MODULATION}`;
+  return epilogue === 'modulatedSilu' ? `${AFFINE}${MODULATION}` : AFFINE;
 }
 
 /**
@@ -112,14 +112,13 @@ function gradientAt(epilogue: GroupNormEpilogue): string {
   if (epilogue === 'plain') return 'fn gradientAt(i : i32) -> f32 { return dy[i]; }';
   if (epilogue === 'silu') {
     return `
-    ${AFFINE}
+    ${epilogueCode(epilogue)}
     fn gradientAt(i : i32) -> f32 {
       return dy[i] * siluSlope(affineAt(i));
     }`;
   }
   return `
-    ${AFFINE}
-    ${MODULATION}
+    ${epilogueCode(epilogue)}
     fn gradientAt(i : i32) -> f32 {
       let m = modulationAt(i);
       return dy[i] * siluSlope(affineAt(i) * m.x + m.y) * m.x;
@@ -141,10 +140,7 @@ function elementwise(shape: number[]) {
   return {
     outputShape: shape,
     dispatchLayout: { x: shape.map((_, axis) => axis) },
-    dispatch: flatDispatch(
-      shape.reduce((total, side) => total * side, 1),
-      ELEMENT_THREADS,
-    ),
+    dispatch: flatDispatch(tf.util.sizeFromShape(shape), ELEMENT_THREADS),
     workgroupSize: [ELEMENT_THREADS, 1, 1] as [number, number, number],
     size: true,
     uniforms: SIZE_UNIFORMS,
@@ -212,11 +208,11 @@ export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
   };
 }
 
-/** The output at `index` from z0 = affineAt(index), through the epilogue. */
+/** WGSL: the output at `index` from z0 = affineAt(index) (and m = modulationAt(index)). */
 const EPILOGUE_OUTPUT: Record<GroupNormEpilogue, string> = {
   plain: 'z0',
   silu: 'siluOf(z0)',
-  modulatedSilu: 'siluOf(z0 * modulationAt(index).x + modulationAt(index).y)',
+  modulatedSilu: 'siluOf(z0 * m.x + m.y)',
 };
 
 /**
@@ -230,10 +226,11 @@ export function groupNormalizeProgram(shape: number[], epilogue: GroupNormEpilog
     ...elementwise(shape),
     getUserCode: () => `
       ${GROUP_INDEX}
-      ${epilogue === 'plain' ? AFFINE : epilogueCode(epilogue)}
+      ${epilogueCode(epilogue)}
       fn main(index : i32) {
         if (index < uniforms.size) {
           let z0 = affineAt(index);
+          ${epilogue === 'modulatedSilu' ? 'let m = modulationAt(index);' : ''}
           setOutputAtIndex(index, ${EPILOGUE_OUTPUT[epilogue]});
         }
       }

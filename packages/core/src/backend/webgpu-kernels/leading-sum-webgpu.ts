@@ -77,9 +77,9 @@ export function overrideLeadingSumOnWebGpu(): void {
     const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
     const leading = leadingAxes(x.shape, axis);
     if (!webGpuKernelEnabled('sum') || x.dtype !== 'float32' || leading === 0) return original(args);
-    const rows = x.shape.slice(0, leading).reduce((a, b) => a * b, 1);
+    const rows = tf.util.sizeFromShape(x.shape.slice(0, leading));
     const rest = x.shape.slice(leading);
-    const cols = rest.reduce((a, b) => a * b, 1);
+    const cols = tf.util.sizeFromShape(rest);
     if (rows === 0 || cols === 0) return original(args);
     const gpu = args.backend as WebGpuBackend;
     const chunks = columnSumChunks(rows, cols);

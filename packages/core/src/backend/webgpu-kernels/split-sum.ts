@@ -14,7 +14,7 @@ const THREADS = 256;
  * transpose the partial sums and then run a workgroup per entry.
  */
 function splitSumProgram(shape: number[]): WebGpuProgram {
-  const size = shape.reduce((total, side) => total * side, 1);
+  const size = tf.util.sizeFromShape(shape);
   return {
     variableNames: ['partial'],
     outputShape: shape,
