@@ -2,30 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import { expectNoLeaks } from '../src/testing/index.js';
 import { AdamW } from '../src/train/index.js';
-
-/** PyTorch's single-tensor AdamW step, in float64. */
-function referenceAdamW(
-  param: number[],
-  grads: number[][],
-  o: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number },
-): number[] {
-  const p = [...param];
-  const m = p.map(() => 0);
-  const v = p.map(() => 0);
-  grads.forEach((g, s) => {
-    const step = s + 1;
-    const stepSize = o.lr / (1 - o.beta1 ** step);
-    const bc2Sqrt = Math.sqrt(1 - o.beta2 ** step);
-    for (let i = 0; i < p.length; i++) {
-      const gi = g[i]!;
-      p[i] = p[i]! * (1 - o.lr * o.weightDecay);
-      m[i] = o.beta1 * m[i]! + (1 - o.beta1) * gi;
-      v[i] = o.beta2 * v[i]! + (1 - o.beta2) * gi * gi;
-      p[i] = p[i]! - (stepSize * m[i]!) / (Math.sqrt(v[i]!) / bc2Sqrt + o.eps);
-    }
-  });
-  return p;
-}
+import { referenceAdamW } from './adamw-reference.js';
 
 const W0 = [0.5, -1.0, 2.0, 0.25];
 const B0 = [0.1, -0.2];
@@ -88,8 +65,8 @@ describe('AdamW', () => {
       const o = { lr: 0.05, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay };
       const { w, b, run, dispose } = setup({ lr: o.lr, weightDecay });
       run(3);
-      expectClose(w.dataSync(), referenceAdamW(W0, WGRADS, o));
-      expectClose(b.dataSync(), referenceAdamW(B0, BGRADS, { ...o, weightDecay: 0 }));
+      expectClose(w.dataSync(), referenceAdamW(W0, WGRADS, o).param);
+      expectClose(b.dataSync(), referenceAdamW(B0, BGRADS, { ...o, weightDecay: 0 }).param);
       dispose();
     });
   }
@@ -104,7 +81,7 @@ describe('AdamW', () => {
       decays: () => true,
     });
     run(3);
-    expectClose(b.dataSync(), referenceAdamW(B0, BGRADS, o));
+    expectClose(b.dataSync(), referenceAdamW(B0, BGRADS, o).param);
     dispose();
   });
 
@@ -131,8 +108,8 @@ describe('AdamW', () => {
     optimizer.step(list);
     const o = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
     const wGrads = [Array(4).fill(2), Array(4).fill(-3)];
-    expectClose(w.dataSync(), referenceAdamW([1, 2, 3, 4], wGrads, o));
-    expectClose(b.dataSync(), referenceAdamW([1, 2], [Array(2).fill(1), Array(2).fill(0.5)], o));
+    expectClose(w.dataSync(), referenceAdamW([1, 2, 3, 4], wGrads, o).param);
+    expectClose(b.dataSync(), referenceAdamW([1, 2], [Array(2).fill(1), Array(2).fill(0.5)], o).param);
     expect(() => optimizer.step([list[0]!])).toThrow(/got 1 gradients for 2 parameters/);
     tf.dispose([value, ...Object.values(grads), ...list]);
     optimizer.dispose();
@@ -148,6 +125,12 @@ describe('AdamW', () => {
       /gradient for "weight" has shape \[2\], parameter has \[2, 2\]/,
     );
     expect(() => new AdamW([w], { betas: [1, 0.999] })).toThrow(/betas\[0\] must be in \[0, 1\)/);
+    const notScalar = tf.ones([2]);
+    const wGrad = tf.zeros([2, 2]);
+    expect(() => optimizer.step(new Map([[w, wGrad]]), { gradScale: notScalar as tf.Scalar })).toThrow(
+      /gradScale must be a scalar, got shape \[2\]/,
+    );
+    tf.dispose([notScalar, wGrad]);
     tf.dispose([stranger, g]);
     dispose();
   });

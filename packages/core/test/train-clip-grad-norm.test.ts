@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, test } from 'vitest';
 import { expectNoLeaks } from '../src/testing/index.js';
-import { clipGradNorm } from '../src/train/index.js';
+import { clipCoefficient, clipGradNorm } from '../src/train/index.js';
 
 describe('clipGradNorm', () => {
   test('scales by maxNorm / (norm + 1e-6) when the global norm is larger', () => {
@@ -43,6 +43,25 @@ describe('clipGradNorm', () => {
       const { grads, totalNorm } = clipGradNorm([a], 1);
       tf.dispose([totalNorm, ...grads]);
     });
+    a.dispose();
+  });
+});
+
+describe('clipCoefficient', () => {
+  test('is min(1, maxNorm / (norm + 1e-6)), the factor clipGradNorm scales by', () => {
+    const a = tf.tensor1d([3, 0]);
+    const b = tf.tensor2d([0, 4, 0, 0], [2, 2]);
+    const over = clipCoefficient([a, b], 1);
+    expect(over.totalNorm.dataSync()[0]).toBeCloseTo(5, 6);
+    expect(over.coefficient.dataSync()[0]).toBe(Math.fround(1 / Math.fround(5 + 1e-6)));
+    const under = clipCoefficient([a, b], 10);
+    expect(under.coefficient.dataSync()[0]).toBe(1);
+    tf.dispose([a, b, over.coefficient, over.totalNorm, under.coefficient, under.totalNorm]);
+  });
+
+  test('leaks nothing', async () => {
+    const a = tf.tensor1d([3, 4]);
+    await expectNoLeaks(() => tf.dispose(Object.values(clipCoefficient([a], 1))));
     a.dispose();
   });
 });

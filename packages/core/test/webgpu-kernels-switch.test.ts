@@ -22,6 +22,7 @@ describe('setWebGpuKernels', () => {
       conv2dInputGrad: true,
       matMul: true,
       sum: true,
+      optimizer: true,
       attention: false,
     });
     expect(webGpuKernels()).toEqual(DEFAULT_WEBGPU_KERNELS);
@@ -29,9 +30,9 @@ describe('setWebGpuKernels', () => {
 
   test("'all', 'none', some by name, then 'default' again", () => {
     setWebGpuKernels('all');
-    expect(Object.values(webGpuKernels())).toEqual([true, true, true, true, true, true, true]);
+    expect(Object.values(webGpuKernels())).toEqual([true, true, true, true, true, true, true, true]);
     setWebGpuKernels('none');
-    expect(Object.values(webGpuKernels())).toEqual([false, false, false, false, false, false, false]);
+    expect(Object.values(webGpuKernels())).toEqual([false, false, false, false, false, false, false, false]);
     setWebGpuKernels({ attention: true });
     expect(webGpuKernels()).toEqual({
       groupNorm: false,
@@ -40,6 +41,7 @@ describe('setWebGpuKernels', () => {
       conv2dInputGrad: false,
       matMul: false,
       sum: false,
+      optimizer: false,
       attention: true,
     });
     setWebGpuKernels('default');
@@ -48,7 +50,7 @@ describe('setWebGpuKernels', () => {
 
   test('an unknown kernel or a value that is not a boolean is refused by name, and changes nothing', () => {
     expect(() => setWebGpuKernels({ softmax: true } as never)).toThrow(
-      'setWebGpuKernels: unknown kernel "softmax"; valid: groupNorm, conv2d, conv2dFilterGrad, conv2dInputGrad, matMul, sum, attention',
+      'setWebGpuKernels: unknown kernel "softmax"; valid: groupNorm, conv2d, conv2dFilterGrad, conv2dInputGrad, matMul, sum, optimizer, attention',
     );
     expect(() => setWebGpuKernels({ groupNorm: false, attention: 1 } as never)).toThrow(
       'setWebGpuKernels: attention must be true or false, got 1',

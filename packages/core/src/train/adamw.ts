@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { applyAdamW } from './apply-adamw.js';
 import { type Gradients, gradientList } from './gradients.js';
 import { namedVariables, type ParameterSource } from './named-variables.js';
 
@@ -13,6 +14,11 @@ export interface AdamWOptions {
   weightDecay?: number;
   /** Which parameters decay; default: rank >= 2 only, so biases, norms and scalars do not. */
   decays?: (name: string, variable: tf.Variable) => boolean;
+}
+
+export interface AdamWStepOptions {
+  /** A scalar every gradient is multiplied by before the update; the caller keeps it. */
+  gradScale?: tf.Scalar;
 }
 
 interface SlotState {
@@ -69,9 +75,17 @@ export class AdamW {
     this.lr = lr;
   }
 
-  /** One update. Parameters without a gradient are left alone, as PyTorch skips `grad is None`. */
-  step(grads: Gradients): void {
-    for (const [name, grad] of this.resolve(grads)) this.update(name, grad);
+  /**
+   * One update. Parameters without a gradient are left alone, as PyTorch skips `grad is None`.
+   * With `gradScale` (a scalar, such as `clipCoefficient`'s), every gradient is multiplied by it
+   * first, inside the update.
+   */
+  step(grads: Gradients, options: AdamWStepOptions = {}): void {
+    const { gradScale } = options;
+    if (gradScale !== undefined && gradScale.rank !== 0) {
+      throw new Error(`AdamW.step: gradScale must be a scalar, got shape [${gradScale.shape.join(', ')}]`);
+    }
+    for (const [name, grad] of this.resolve(grads)) this.update(name, grad, gradScale);
   }
 
   /**
@@ -161,7 +175,7 @@ export class AdamW {
     });
   }
 
-  private update(name: string, grad: tf.Tensor): void {
+  private update(name: string, grad: tf.Tensor, gradScale: tf.Scalar | undefined): void {
     const param = this.params.get(name)!;
     if (!tf.util.arraysEqual(grad.shape, param.shape)) {
       throw new Error(
@@ -181,17 +195,14 @@ export class AdamW {
     const { beta1, beta2, eps, lr } = this;
     const decay = this.weightDecay > 0 && this.decays(name, param) ? this.weightDecay : 0;
     // Per-step scalars in float64, as PyTorch computes them on the host.
-    const stepSize = lr / (1 - beta1 ** slot.step);
-    const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** slot.step);
-    const { expAvg, expAvgSq } = slot;
-    tf.tidy(() => {
-      const decayed = decay > 0 ? tf.mul(param, 1 - lr * decay) : param;
-      const m = tf.add(tf.mul(expAvg, beta1), tf.mul(grad, 1 - beta1));
-      const v = tf.add(tf.mul(expAvgSq, beta2), tf.mul(tf.square(grad), 1 - beta2));
-      const denom = tf.add(tf.div(tf.sqrt(v), biasCorrection2Sqrt), eps);
-      expAvg.assign(m);
-      expAvgSq.assign(v);
-      param.assign(tf.sub(decayed, tf.mul(tf.div(m, denom), stepSize)));
+    applyAdamW(param, grad, slot, {
+      beta1,
+      beta2,
+      eps,
+      stepSize: lr / (1 - beta1 ** slot.step),
+      biasCorrection2Sqrt: Math.sqrt(1 - beta2 ** slot.step),
+      decayFactor: 1 - lr * decay,
+      gradScale,
     });
   }
 }

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { SQUARED_SUM_KERNEL } from '../backend/optimizer-kernels-contract.js';
+import { ownKernelEnabled } from '../backend/webgpu-kernels/webgpu-kernels-switch.js';
 import { type Gradients, gradientList, withGradients } from './gradients.js';
 
 export interface ClippedGradients<G extends Gradients> {
@@ -8,18 +10,49 @@ export interface ClippedGradients<G extends Gradients> {
   totalNorm: tf.Scalar;
 }
 
+/** What every gradient is multiplied by to clip their global norm, and that norm. */
+export interface ClipCoefficient {
+  /** min(1, maxNorm / (totalNorm + 1e-6)). Owned by the caller. */
+  coefficient: tf.Scalar;
+  /** The global L2 norm of all gradients together. Owned by the caller. */
+  totalNorm: tf.Scalar;
+}
+
 /**
- * `torch.nn.utils.clip_grad_norm_`: scales every gradient by min(1, maxNorm / (totalNorm + 1e-6)),
- * where totalNorm is the L2 norm of all gradients together. Stays on the device: nothing is read back.
+ * The coefficient of `torch.nn.utils.clip_grad_norm_`: min(1, maxNorm / (totalNorm + 1e-6)), where
+ * totalNorm is the L2 norm of all gradients together. Stays on the device: nothing is read back.
+ * `AdamW.step(grads, { gradScale: coefficient })` applies it inside the update.
+ */
+export function clipCoefficient(grads: Gradients, maxNorm: number): ClipCoefficient {
+  if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be positive, got ${maxNorm}`);
+  const totalNorm = globalGradNorm(grads);
+  const coefficient = tf.tidy(() => tf.minimum(tf.div(maxNorm, tf.add(totalNorm, 1e-6)), 1)) as tf.Scalar;
+  return { coefficient, totalNorm };
+}
+
+/** The L2 norm of all gradients together, in float32, on the device. Owned by the caller. */
+export function globalGradNorm(grads: Gradients): tf.Scalar {
+  return tf.tidy(() => {
+    const squares = gradientList(grads).map(squaredSum);
+    return tf.sqrt(squares.length === 0 ? tf.scalar(0) : tf.addN(squares)) as tf.Scalar;
+  });
+}
+
+/**
+ * `torch.nn.utils.clip_grad_norm_`: scales every gradient by `clipCoefficient`'s coefficient.
+ * Stays on the device: nothing is read back.
  */
 export function clipGradNorm<G extends Gradients>(grads: G, maxNorm: number): ClippedGradients<G> {
-  if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be positive, got ${maxNorm}`);
-  const list = gradientList(grads);
-  const [totalNorm, ...clipped] = tf.tidy(() => {
-    const squares = list.map((g) => tf.sum(tf.square(tf.cast(g, 'float32'))));
-    const norm = tf.sqrt(squares.length === 0 ? tf.scalar(0) : tf.addN(squares));
-    const coef = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
-    return [norm, ...list.map((g) => tf.mul(g, coef))];
-  });
-  return { grads: withGradients(grads, clipped), totalNorm: totalNorm as tf.Scalar };
+  const { coefficient, totalNorm } = clipCoefficient(grads, maxNorm);
+  const clipped = tf.tidy(() => gradientList(grads).map((g) => tf.mul(g, coefficient)));
+  coefficient.dispose();
+  return { grads: withGradients(grads, clipped), totalNorm };
+}
+
+/** sum(g²) in float32: our kernel where the backend has it (webgpu, one dispatch), else two ops. */
+function squaredSum(g: tf.Tensor): tf.Tensor {
+  if (g.dtype === 'float32' && g.size > 0 && ownKernelEnabled(SQUARED_SUM_KERNEL, 'optimizer')) {
+    return tf.engine().runKernel(SQUARED_SUM_KERNEL, { x: g }, {}) as tf.Tensor;
+  }
+  return tf.sum(tf.square(tf.cast(g, 'float32')));
 }

@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { EMA_KERNEL, type EmaKernelAttrs } from '../backend/optimizer-kernels-contract.js';
+import { ownKernelEnabled } from '../backend/webgpu-kernels/webgpu-kernels-switch.js';
 import type { Module } from '../nn/module.js';
 import { namedVariables } from './named-variables.js';
 
@@ -53,10 +55,19 @@ export class EMA {
 
   update(): void {
     const oneMinusDecay = 1 - this.currentDecay();
+    const kernel = ownKernelEnabled(EMA_KERNEL, 'optimizer');
     tf.tidy(() => {
       for (const [name, shadow] of this.shadow) {
         const param = this.params.get(name)!;
-        shadow.assign(tf.sub(shadow, tf.mul(tf.sub(shadow, param), oneMinusDecay)));
+        if (kernel && param.dtype === 'float32') {
+          const attrs: EmaKernelAttrs = { oneMinusDecay };
+          const inputs = { shadow, param };
+          shadow.assign(
+            tf.engine().runKernel(EMA_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor,
+          );
+        } else {
+          shadow.assign(tf.sub(shadow, tf.mul(tf.sub(shadow, param), oneMinusDecay)));
+        }
       }
     });
     this.updates += 1;

@@ -1,7 +1,7 @@
-export type { AdamWOptions } from './adamw.js';
+export type { AdamWOptions, AdamWStepOptions } from './adamw.js';
 export { AdamW } from './adamw.js';
-export type { ClippedGradients } from './clip-grad-norm.js';
-export { clipGradNorm } from './clip-grad-norm.js';
+export type { ClipCoefficient, ClippedGradients } from './clip-grad-norm.js';
+export { clipCoefficient, clipGradNorm, globalGradNorm } from './clip-grad-norm.js';
 export type { EMAOptions } from './ema.js';
 export { EMA } from './ema.js';
 export type { Gradients } from './gradients.js';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Module } from '../nn/module.js';
 import type { AdamW } from './adamw.js';
-import { clipGradNorm } from './clip-grad-norm.js';
+import { clipCoefficient } from './clip-grad-norm.js';
 
 export interface TrainStepOptions {
   /** Clip the global gradient norm to this value first. */
@@ -23,12 +23,12 @@ export async function trainStep(
     if (options.clip === undefined) {
       optimizer.step(grads);
     } else {
-      const clipped = clipGradNorm(grads, options.clip);
+      // The clipping coefficient is applied inside the update: no scaled copy of every gradient.
+      const { coefficient, totalNorm } = clipCoefficient(grads, options.clip);
       try {
-        optimizer.step(clipped.grads);
+        optimizer.step(grads, { gradScale: coefficient });
       } finally {
-        tf.dispose(clipped.grads);
-        clipped.totalNorm.dispose();
+        tf.dispose([coefficient, totalNorm]);
       }
     }
     const [loss] = await value.data();

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { flatDispatch, type WebGpuProgram } from './webgpu-program.js';
+import { REDUCE_THREADS, WORKGROUP_SUM } from './workgroup-sum.js';
 
-/** Threads of a workgroup that reduces one group (or one channel). */
-const REDUCE_THREADS = 256;
 /** Threads of a workgroup of the element-wise programs. */
 const ELEMENT_THREADS = 128;
 
@@ -20,24 +19,6 @@ const SIZE_UNIFORMS = 'pixels : i32, channels : i32, groupChannels : i32, rows :
 export function sizeUniformValues({ batch, pixels, channels, groups }: GroupNormSizes): number[] {
   return [pixels, channels, channels / groups, batch * groups];
 }
-
-/** A workgroup-wide sum in shared memory; every thread of the workgroup must call it. */
-const WORKGROUP_SUM = `
-  var<workgroup> partialSums : array<f32, ${REDUCE_THREADS}>;
-  fn workgroupSum(value : f32) -> f32 {
-    partialSums[localId.x] = value;
-    workgroupBarrier();
-    for (var stride = ${REDUCE_THREADS / 2}u; stride > 0u; stride = stride / 2u) {
-      if (localId.x < stride) {
-        partialSums[localId.x] = partialSums[localId.x] + partialSums[localId.x + stride];
-      }
-      workgroupBarrier();
-    }
-    let total = partialSums[0];
-    workgroupBarrier();
-    return total;
-  }
-`;
 
 /**
  * Where element k of group row (b, g) sits in NHWC, walking the group pixel by pixel, channel by
