@@ -1,4 +1,4 @@
-import { AdamW, clipGradNorm, warmupCosineSchedule } from '@dalle2js/core';
+import { AdamW, clipCoefficient, globalGradNorm, warmupCosineSchedule } from '@dalle2js/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CLIPModel } from '../clip-model.js';
 import { contrastiveLoss } from '../contrastive-loss.js';
@@ -236,12 +236,13 @@ export class CLIPTrainer {
     try {
       let gradNorm: tf.Scalar;
       if (this.config.maxGradNorm > 0) {
-        const clipped = clipGradNorm(grads, this.config.maxGradNorm);
-        owned.push(clipped.totalNorm, ...Object.values(clipped.grads));
-        gradNorm = clipped.totalNorm;
-        this.optimizer.step(clipped.grads);
+        // The clipping factor is applied inside the AdamW update, without a scaled copy of each gradient.
+        const { coefficient, totalNorm } = clipCoefficient(grads, this.config.maxGradNorm);
+        owned.push(coefficient, totalNorm);
+        gradNorm = totalNorm;
+        this.optimizer.step(grads, { gradScale: coefficient });
       } else {
-        gradNorm = globalNorm(Object.values(grads));
+        gradNorm = globalGradNorm(grads);
         owned.push(gradNorm);
         this.optimizer.step(grads);
       }
@@ -289,11 +290,6 @@ interface Batch {
   attentionMask: tf.Tensor2D; // [B, T]
   images: tf.Tensor4D; // [B, S, S, 3]
   matches?: tf.Tensor2D; // [B, B]
-}
-
-/** sqrt of the sum of squares of every gradient. */
-function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
-  return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
 }
 
 function checkedImage(example: CLIPTrainingExample, index: number): Uint8Image {
