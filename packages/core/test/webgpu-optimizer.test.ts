@@ -4,7 +4,7 @@ import { selectBackend, setWebGpuKernels } from '../src/backend/index.js';
 import { SQUARED_SUM_KERNEL } from '../src/backend/optimizer-kernels-contract.js';
 import { Linear } from '../src/layers/index.js';
 import { TorchGenerator } from '../src/random/index.js';
-import { AdamW, EMA, trainStep } from '../src/train/index.js';
+import { AdamW, EMA, globalGradNorm, trainStep } from '../src/train/index.js';
 import { referenceAdamW } from './adamw-reference.js';
 import { difference, webgpuSkipReason } from './webgpu-support.js';
 
@@ -200,6 +200,16 @@ describe.skipIf(skipReason !== null)(
       expect(difference(fused.weight, plain.weight).relative).toBeLessThan(TOLERANCE);
       expect(difference(fused.shadow, plain.shadow).relative).toBeLessThan(TOLERANCE);
       input.dispose();
+    });
+
+    test('the global norm of more gradients than WebGPU binds at once (8) matches float64', async () => {
+      await selectBackend('webgpu');
+      const values = Array.from({ length: 40 }, (_, i) => new TorchGenerator(100 + i).normal(5 + i));
+      const grads = values.map((v) => tf.tensor1d(v));
+      const norm = globalGradNorm(grads);
+      const expected = Math.sqrt(values.flatMap((v) => Array.from(v)).reduce((total, g) => total + g * g, 0));
+      expect(Math.abs((await norm.data())[0]! - expected) / expected).toBeLessThan(1e-6);
+      tf.dispose([norm, ...grads]);
     });
   },
 );

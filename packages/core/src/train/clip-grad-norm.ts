@@ -34,7 +34,9 @@ export function clipCoefficient(grads: Gradients, maxNorm: number): ClipCoeffici
 export function globalGradNorm(grads: Gradients): tf.Scalar {
   return tf.tidy(() => {
     const squares = gradientList(grads).map(squaredSum);
-    return tf.sqrt(squares.length === 0 ? tf.scalar(0) : tf.addN(squares)) as tf.Scalar;
+    // Not tf.addN: tfjs' webgpu AddN binds every input at once, past WebGPU's limit of 8 storage
+    // buffers for a model's hundreds of gradients; its Concat (under stack) splits them.
+    return tf.sqrt(squares.length === 0 ? tf.scalar(0) : tf.sum(tf.stack(squares))) as tf.Scalar;
   });
 }
 
