@@ -256,17 +256,26 @@ export function groupGradientSumsProgram(sizes: GroupNormSizes, epilogue: GroupN
 }
 
 /**
- * Backward, one workgroup per channel: [2, C] = dWeight (the sum of dy x̂ over batch and pixels),
- * then dBias (the sum of dy).
+ * Backward, one workgroup per channel: [C], dWeight (the sum of g x̂ over batch and pixels, with g
+ * the gradient at the norm's output) or dBias (the sum of g). Two programs rather than one writing
+ * both: two outputs of one would cost two more dispatches to slice apart.
  */
-export function channelGradientSumsProgram(
+export function channelGradientSumProgram(
   sizes: GroupNormSizes,
   epilogue: GroupNormEpilogue,
+  output: 'weight' | 'bias',
 ): WebGpuProgram {
+  const readsX = output === 'weight' || epilogue !== 'plain';
+  const term =
+    output === 'weight' ? 'd * (x[i] - statistics[rowOf(i)]) * statistics[uniforms.rows + rowOf(i)]' : 'd';
   return {
-    variableNames: ['dy', 'x', 'statistics', ...epilogueInputs(epilogue, ['weight', 'bias'])],
-    shaderKey: key('channel_sums', epilogue),
-    ...workgroupPerRow(sizes.channels, [2, sizes.channels], `${SIZE_UNIFORMS} batch : i32,`),
+    variableNames: [
+      'dy',
+      ...(readsX ? ['x', 'statistics'] : []),
+      ...epilogueInputs(epilogue, ['weight', 'bias']),
+    ],
+    shaderKey: key(`channel_${output}_sum`, epilogue),
+    ...workgroupPerRow(sizes.channels, [sizes.channels], `${SIZE_UNIFORMS} batch : i32,`),
     getUserCode: () => `
       ${WORKGROUP_SUM}
       ${GROUP_INDEX}
@@ -274,20 +283,15 @@ export function channelGradientSumsProgram(
       fn main(index : i32) {
         let c = i32(workgroupId.x);
         let count = uniforms.batch * uniforms.pixels;
-        var dyXHatSum = 0.0;
-        var dySum = 0.0;
+        var sum = 0.0;
         for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
           let i = k * uniforms.channels + c;
-          let row = rowOf(i);
           let d = gradientAt(i);
-          dySum = dySum + d;
-          dyXHatSum = dyXHatSum + d * (x[i] - statistics[row]) * statistics[uniforms.rows + row];
+          sum = sum + ${term};
         }
-        let weightGradient = workgroupSum(dyXHatSum);
-        let biasGradient = workgroupSum(dySum);
+        let total = workgroupSum(sum);
         if (localId.x == 0u) {
-          setOutputAtIndex(c, weightGradient);
-          setOutputAtIndex(uniforms.channels + c, biasGradient);
+          setOutputAtIndex(c, total);
         }
       }
     `,

@@ -10,7 +10,7 @@ import {
 } from '../group-norm-contract.js';
 import { registerOwnKernels } from '../override-kernel.js';
 import {
-  channelGradientSumsProgram,
+  channelGradientSumProgram,
   type GroupNormEpilogue,
   type GroupNormSizes,
   groupGradientSumsProgram,
@@ -20,7 +20,7 @@ import {
   modulationGradientProgram,
   sizeUniformValues,
 } from './group-norm-programs.js';
-import { intUniforms, slicePart, type WebGpuBackend } from './webgpu-program.js';
+import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
 
 /**
  * GroupNorm as WGSL programs for tfjs-backend-webgpu, under the kernel names that `GroupNorm`
@@ -92,14 +92,17 @@ function groupNormBackward(
       'float32',
       uniforms,
     );
-    const channelSums = gpu.runWebGPUProgram(
-      channelGradientSumsProgram(sizes, epilogue),
-      [dy!, x!, statistics!, ...(epilogue === 'plain' ? [] : [weight!, bias!, ...modulation])],
-      'float32',
-      [...uniforms, ...intUniforms(sizes.batch)],
-    );
-    temporary.push(channelSums);
-    const [dWeight, dBias] = halves(gpu, channelSums, [sizes.channels]);
+    // These programs read the kernel's inputs of the same names, which differ by output and epilogue.
+    const channelSum = (output: 'weight' | 'bias') => {
+      const program = channelGradientSumProgram(sizes, epilogue, output);
+      const programInputs = program.variableNames.map((name) => (inputs as tf.NamedTensorInfoMap)[name]!);
+      return gpu.runWebGPUProgram(program, programInputs, 'float32', [
+        ...uniforms,
+        ...intUniforms(sizes.batch),
+      ]);
+    };
+    const dWeight = channelSum('weight');
+    const dBias = channelSum('bias');
     if (epilogue !== 'modulatedSilu') return [dx, dWeight, dBias];
     const dScaleShift = gpu.runWebGPUProgram(
       modulationGradientProgram(sizes),
@@ -116,17 +119,4 @@ function groupNormBackward(
 function groupNormSizes(x: tf.TensorInfo, groups: number): GroupNormSizes {
   const [batch, height, width, channels] = x.shape as [number, number, number, number];
   return { batch, pixels: height * width, channels, groups };
-}
-
-/** The two halves of a [2, ...shape] tensor, each as its own tensor of `shape`. */
-function halves(gpu: WebGpuBackend, both: tf.TensorInfo, shape: number[]): [tf.TensorInfo, tf.TensorInfo] {
-  const part = (i: number) =>
-    slicePart(
-      gpu,
-      both,
-      both.shape.map((_, axis) => (axis === 0 ? i : 0)),
-      both.shape.map((side, axis) => (axis === 0 ? 1 : side)),
-      shape,
-    );
-  return [part(0), part(1)];
 }
