@@ -5,12 +5,12 @@ import { splitSizes } from '../src/backend/webgpu-kernels/conv2d-filter-grad-web
 import { fusedAttentionAvailable } from '../src/layers/fused-attention.js';
 import { Conv2d, GroupNorm, LayerNorm, MultiheadAttention } from '../src/layers/index.js';
 import { TorchGenerator } from '../src/random/index.js';
-import { difference, webgpuSkipReason } from './webgpu-support.js';
+import { expectAgreement, expectNoLeaksOnWebgpu, webgpuSkipReason } from './webgpu-support.js';
 
 // WebGPU in Node through core's selectBackend (Dawn; lavapipe on CI machines without a GPU),
 // checked against the cpu backend. Both compute in float32 but sum in different orders, so results
-// agree to rounding: every bound below is on max |webgpu - cpu| / max |cpu| (see `difference`).
-const TOLERANCE = 1e-4;
+// agree to rounding: every bound below is on max |webgpu - cpu| / max |cpu| (see `difference`),
+// AGREEMENT_TOLERANCE unless given.
 
 const skipReason = await webgpuSkipReason();
 if (skipReason) console.warn(`webgpu tests skipped: ${skipReason}`);
@@ -18,56 +18,6 @@ if (skipReason) console.warn(`webgpu tests skipped: ${skipReason}`);
 afterAll(async () => {
   await selectBackend('cpu');
 });
-
-/**
- * `compute` on cpu, then on webgpu, from the same host-side inputs; results read with
- * `await t.data()` (Dawn in Node has no synchronous read-back).
- */
-async function onBothBackends(
-  compute: () => tf.Tensor[],
-): Promise<{ cpu: Float32Array[]; webgpu: Float32Array[] }> {
-  const run = async (backend: 'cpu' | 'webgpu') => {
-    await selectBackend(backend);
-    expect(tf.getBackend()).toBe(backend);
-    const outputs = tf.tidy(compute);
-    try {
-      return await Promise.all(outputs.map(async (t) => Float32Array.from(await t.data())));
-    } finally {
-      tf.dispose(outputs);
-    }
-  };
-  const cpu = await run('cpu');
-  const webgpu = await run('webgpu');
-  return { cpu, webgpu };
-}
-
-async function expectAgreement(compute: () => tf.Tensor[], tolerance = TOLERANCE): Promise<number> {
-  const { cpu, webgpu } = await onBothBackends(compute);
-  let worst = 0;
-  cpu.forEach((expected, i) => {
-    const { relative } = difference(webgpu[i]!, expected);
-    expect(relative, `output ${i}`).toBeLessThan(tolerance);
-    worst = Math.max(worst, relative);
-  });
-  return worst;
-}
-
-/**
- * Nothing left behind on webgpu: after a warm-up call of `compute`, a second leaves as many
- * tensors and backend buffers as there were before it.
- */
-async function expectNoLeaksOnWebgpu(compute: () => tf.Tensor[]): Promise<void> {
-  await selectBackend('webgpu');
-  const run = async () => {
-    const outputs = tf.tidy(compute);
-    await Promise.all(outputs.map((t) => t.data()));
-    tf.dispose(outputs);
-  };
-  await run();
-  const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
-  await run();
-  expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
-}
 
 const gen = new TorchGenerator(0);
 const randn = (shape: number[]) => ({ shape, values: gen.normal(shape.reduce((a, b) => a * b, 1)) });

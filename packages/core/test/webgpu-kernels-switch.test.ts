@@ -22,6 +22,7 @@ describe('setWebGpuKernels', () => {
       conv2dInputGrad: true,
       matMul: true,
       sum: true,
+      softmax: true,
       optimizer: true,
       attention: false,
     });
@@ -30,9 +31,19 @@ describe('setWebGpuKernels', () => {
 
   test("'all', 'none', some by name, then 'default' again", () => {
     setWebGpuKernels('all');
-    expect(Object.values(webGpuKernels())).toEqual([true, true, true, true, true, true, true, true]);
+    expect(Object.values(webGpuKernels())).toEqual([true, true, true, true, true, true, true, true, true]);
     setWebGpuKernels('none');
-    expect(Object.values(webGpuKernels())).toEqual([false, false, false, false, false, false, false, false]);
+    expect(Object.values(webGpuKernels())).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     setWebGpuKernels({ attention: true });
     expect(webGpuKernels()).toEqual({
       groupNorm: false,
@@ -41,6 +52,7 @@ describe('setWebGpuKernels', () => {
       conv2dInputGrad: false,
       matMul: false,
       sum: false,
+      softmax: false,
       optimizer: false,
       attention: true,
     });
@@ -49,8 +61,8 @@ describe('setWebGpuKernels', () => {
   });
 
   test('an unknown kernel or a value that is not a boolean is refused by name, and changes nothing', () => {
-    expect(() => setWebGpuKernels({ softmax: true } as never)).toThrow(
-      'setWebGpuKernels: unknown kernel "softmax"; valid: groupNorm, conv2d, conv2dFilterGrad, conv2dInputGrad, matMul, sum, optimizer, attention',
+    expect(() => setWebGpuKernels({ layerNorm: true } as never)).toThrow(
+      'setWebGpuKernels: unknown kernel "layerNorm"; valid: groupNorm, conv2d, conv2dFilterGrad, conv2dInputGrad, matMul, sum, softmax, optimizer, attention',
     );
     expect(() => setWebGpuKernels({ groupNorm: false, attention: 1 } as never)).toThrow(
       'setWebGpuKernels: attention must be true or false, got 1',

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { expect } from 'vitest';
 import { selectBackend } from '../src/backend/index.js';
 
 /**
@@ -64,4 +65,60 @@ export function difference(actual: ArrayLike<number>, expected: ArrayLike<number
     scale = Math.max(scale, Math.abs(expected[i] as number));
   }
   return { absolute, relative: absolute / Math.max(scale, Number.MIN_VALUE) };
+}
+
+/** The default bound of `expectAgreement`: float32 results summed in different orders. */
+export const AGREEMENT_TOLERANCE = 1e-4;
+
+/**
+ * `compute` on cpu, then on webgpu, from the same host-side inputs; results read with
+ * `await t.data()` (Dawn in Node has no synchronous read-back).
+ */
+export async function onBothBackends(
+  compute: () => tf.Tensor[],
+): Promise<{ cpu: Float32Array[]; webgpu: Float32Array[] }> {
+  const run = async (backend: 'cpu' | 'webgpu') => {
+    await selectBackend(backend);
+    expect(tf.getBackend()).toBe(backend);
+    const outputs = tf.tidy(compute);
+    try {
+      return await Promise.all(outputs.map(async (t) => Float32Array.from(await t.data())));
+    } finally {
+      tf.dispose(outputs);
+    }
+  };
+  const cpu = await run('cpu');
+  const webgpu = await run('webgpu');
+  return { cpu, webgpu };
+}
+
+export async function expectAgreement(
+  compute: () => tf.Tensor[],
+  tolerance = AGREEMENT_TOLERANCE,
+): Promise<number> {
+  const { cpu, webgpu } = await onBothBackends(compute);
+  let worst = 0;
+  cpu.forEach((expected, i) => {
+    const { relative } = difference(webgpu[i]!, expected);
+    expect(relative, `output ${i}`).toBeLessThan(tolerance);
+    worst = Math.max(worst, relative);
+  });
+  return worst;
+}
+
+/**
+ * Nothing left behind on webgpu: after a warm-up call of `compute`, a second leaves as many
+ * tensors and backend buffers as there were before it.
+ */
+export async function expectNoLeaksOnWebgpu(compute: () => tf.Tensor[]): Promise<void> {
+  await selectBackend('webgpu');
+  const run = async () => {
+    const outputs = tf.tidy(compute);
+    await Promise.all(outputs.map((t) => t.data()));
+    tf.dispose(outputs);
+  };
+  await run();
+  const before = [tf.memory().numTensors, tf.engine().backend.numDataIds()];
+  await run();
+  expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
 }

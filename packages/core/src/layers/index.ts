@@ -14,5 +14,6 @@ export type { MLPOptions } from './mlp.js';
 export { MLP } from './mlp.js';
 export type { AttentionInputs, MultiheadAttentionOptions } from './multihead-attention.js';
 export { MultiheadAttention } from './multihead-attention.js';
+export { scaledSoftmax } from './scaled-softmax.js';
 export type { SinusoidalEmbeddingOptions } from './sinusoidal-embedding.js';
 export { SinusoidalTimeEmbedding, sinusoidalEmbedding } from './sinusoidal-embedding.js';

@@ -4,6 +4,7 @@ import type { Rng } from '../random/rng.js';
 import { assertLastDim, assertPositiveInteger, assertRank } from './check-shape.js';
 import { fusedAttention, fusedAttentionAvailable } from './fused-attention.js';
 import { Linear } from './linear.js';
+import { scaledSoftmax } from './scaled-softmax.js';
 
 export interface MultiheadAttentionOptions {
   /** Biases on the four projections; default true. */
@@ -95,6 +96,8 @@ export class MultiheadAttention extends Module {
       if (!causal && keyPaddingMask === undefined && fusedAttentionAvailable(d)) {
         const rows = (y: tf.Tensor, len: number) => tf.reshape(y, [b * h, len, d]);
         attended = tf.reshape(fusedAttention(rows(q, t), rows(k, s), rows(v, s), scale), [b, h, t, d]);
+      } else if (!causal && keyPaddingMask === undefined) {
+        attended = tf.matMul(scaledSoftmax(tf.matMul(q, k, false, true), scale), v); // scores [B, H, T, S]
       } else {
         let scores = tf.mul(tf.matMul(q, k, false, true), scale); // [B, H, T, S]
         if (causal) scores = tf.add(scores, causalBias(t, s)); // + [T, S]

@@ -8,13 +8,14 @@ export type WebGpuKernel =
   | 'conv2dInputGrad'
   | 'matMul'
   | 'sum'
+  | 'softmax'
   | 'optimizer'
   | 'attention';
 
 /**
  * On by default: GroupNorm's programs, the implicit-GEMM conv2d with its filter and input
- * gradients, the tiled batched matMul, the column sum (Sum over leading axes) and the AdamW
- * update, each faster than tfjs' on Mesa's lavapipe or fewer dispatches. Off: fused
+ * gradients, the tiled batched matMul, the column sum (Sum over leading axes), attention's
+ * scaled softmax and the optimizer's updates, each faster than tfjs' on Mesa's lavapipe or fewer dispatches. Off: fused
  * attention, slower there than attention through our matMul and not yet measured on a GPU
  * (`pnpm bench kernels`, bench/gpu).
  */
@@ -25,6 +26,7 @@ export const DEFAULT_WEBGPU_KERNELS: Readonly<Record<WebGpuKernel, boolean>> = {
   conv2dInputGrad: true,
   matMul: true,
   sum: true,
+  softmax: true,
   optimizer: true,
   attention: false,
 };
