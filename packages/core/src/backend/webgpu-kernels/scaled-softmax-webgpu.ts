@@ -6,25 +6,14 @@ import {
   type ScaledSoftmaxAttrs,
 } from '../scaled-softmax-contract.js';
 import { flatDispatch, intUniforms, type WebGpuBackend, type WebGpuProgram } from './webgpu-program.js';
-import { REDUCE_THREADS, WORKGROUP_SUM } from './workgroup-sum.js';
+import { workgroupReduction } from './workgroup-sum.js';
 
-/** WGSL: `workgroupMax`, WORKGROUP_SUM's maximum. */
-const WORKGROUP_MAX = `
-  var<workgroup> partialMaxima : array<f32, ${REDUCE_THREADS}>;
-  fn workgroupMax(value : f32) -> f32 {
-    partialMaxima[localId.x] = value;
-    workgroupBarrier();
-    for (var stride = ${REDUCE_THREADS / 2}u; stride > 0u; stride = stride / 2u) {
-      if (localId.x < stride) {
-        partialMaxima[localId.x] = max(partialMaxima[localId.x], partialMaxima[localId.x + stride]);
-      }
-      workgroupBarrier();
-    }
-    let total = partialMaxima[0];
-    workgroupBarrier();
-    return total;
-  }
-`;
+/** Threads per row: fewer than the reductions' usual 256, as attention's rows are short (tokens). */
+const ROW_THREADS = 64;
+
+const ROW_REDUCTIONS =
+  workgroupReduction('workgroupSum', ROW_THREADS, 'a + b') +
+  workgroupReduction('workgroupMax', ROW_THREADS, 'max(a, b)');
 
 /**
  * The workgroup's row and where it starts. Past 65535 rows the workgroups spread over two
@@ -45,12 +34,11 @@ function rowProgram(name: string, variableNames: string[], shape: number[], main
     outputShape: shape,
     shaderKey: `dalle2js_scaled_softmax${name}`,
     dispatchLayout: { x: shape.map((_, axis) => axis) },
-    dispatch: flatDispatch(rows * REDUCE_THREADS, REDUCE_THREADS),
-    workgroupSize: [REDUCE_THREADS, 1, 1],
+    dispatch: flatDispatch(rows * ROW_THREADS, ROW_THREADS),
+    workgroupSize: [ROW_THREADS, 1, 1],
     uniforms: 'rows : i32, length : i32, scale : f32,',
     getUserCode: () => `
-      ${WORKGROUP_SUM}
-      ${WORKGROUP_MAX}
+      ${ROW_REDUCTIONS}
       fn main(index : i32) {
         ${WORKGROUP_ROW}
         ${main}
@@ -67,17 +55,17 @@ function forwardProgram(shape: number[]): WebGpuProgram {
     shape,
     `
         var rowMax = -3.402823e38;
-        for (var k = i32(localId.x); k < uniforms.length; k = k + ${REDUCE_THREADS}) {
+        for (var k = i32(localId.x); k < uniforms.length; k = k + ${ROW_THREADS}) {
           rowMax = max(rowMax, logits[start + k]);
         }
         rowMax = workgroupMax(rowMax);
         var sum = 0.0;
-        for (var k = i32(localId.x); k < uniforms.length; k = k + ${REDUCE_THREADS}) {
+        for (var k = i32(localId.x); k < uniforms.length; k = k + ${ROW_THREADS}) {
           sum = sum + exp((logits[start + k] - rowMax) * uniforms.scale);
         }
         let total = workgroupSum(sum);
         if (inRange) {
-          for (var k = i32(localId.x); k < uniforms.length; k = k + ${REDUCE_THREADS}) {
+          for (var k = i32(localId.x); k < uniforms.length; k = k + ${ROW_THREADS}) {
             setOutputAtIndex(start + k, exp((logits[start + k] - rowMax) * uniforms.scale) / total);
           }
         }`,
@@ -92,12 +80,12 @@ function gradientProgram(shape: number[]): WebGpuProgram {
     shape,
     `
         var sum = 0.0;
-        for (var k = i32(localId.x); k < uniforms.length; k = k + ${REDUCE_THREADS}) {
+        for (var k = i32(localId.x); k < uniforms.length; k = k + ${ROW_THREADS}) {
           sum = sum + dy[start + k] * y[start + k];
         }
         let total = workgroupSum(sum);
         if (inRange) {
-          for (var k = i32(localId.x); k < uniforms.length; k = k + ${REDUCE_THREADS}) {
+          for (var k = i32(localId.x); k < uniforms.length; k = k + ${ROW_THREADS}) {
             let i = start + k;
             setOutputAtIndex(i, uniforms.scale * y[i] * (dy[i] - total));
           }

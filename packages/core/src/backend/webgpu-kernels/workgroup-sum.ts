@@ -2,22 +2,31 @@
 export const REDUCE_THREADS = 256;
 
 /**
- * WGSL: a workgroup-wide sum in shared memory, for programs of REDUCE_THREADS threads; every
- * thread of the workgroup must call it.
+ * WGSL: `fn ${name}(value : f32) -> f32`, a reduction over a workgroup of `threads` threads in
+ * shared memory, combining two partial results with `combine` (a WGSL expression of a and b);
+ * every thread of the workgroup must call it.
  */
-export const WORKGROUP_SUM = `
-  var<workgroup> partialSums : array<f32, ${REDUCE_THREADS}>;
-  fn workgroupSum(value : f32) -> f32 {
-    partialSums[localId.x] = value;
+export function workgroupReduction(name: string, threads: number, combine: string): string {
+  const shared = `${name}Partials`;
+  return `
+  var<workgroup> ${shared} : array<f32, ${threads}>;
+  fn ${name}(value : f32) -> f32 {
+    ${shared}[localId.x] = value;
     workgroupBarrier();
-    for (var stride = ${REDUCE_THREADS / 2}u; stride > 0u; stride = stride / 2u) {
+    for (var stride = ${threads / 2}u; stride > 0u; stride = stride / 2u) {
       if (localId.x < stride) {
-        partialSums[localId.x] = partialSums[localId.x] + partialSums[localId.x + stride];
+        let a = ${shared}[localId.x];
+        let b = ${shared}[localId.x + stride];
+        ${shared}[localId.x] = ${combine};
       }
       workgroupBarrier();
     }
-    let total = partialSums[0];
+    let total = ${shared}[0];
     workgroupBarrier();
     return total;
   }
 `;
+}
+
+/** WGSL: `workgroupSum(value)` over REDUCE_THREADS threads. */
+export const WORKGROUP_SUM = workgroupReduction('workgroupSum', REDUCE_THREADS, 'a + b');
