@@ -48,6 +48,13 @@ const WEBGPU_VARIANTS: Variant[] = [
   { label: 'our webgpu kernels', backends: ['webgpu'], set: () => setWebGpuKernels('all') },
 ];
 
+/** What users get: ours, fused attention off (attention through our matMul and scaled softmax). */
+const WEBGPU_DEFAULT_VARIANT: Variant = {
+  label: 'our default webgpu kernels',
+  backends: ['webgpu'],
+  set: () => setWebGpuKernels('default'),
+};
+
 const WASM_VARIANTS: Variant[] = [
   { label: 'wasm, JavaScript loops', backends: ['wasm'], set: () => setWasmSimdKernelsEnabled(false) },
   { label: 'wasm, SIMD kernels', backends: ['wasm'], set: () => setWasmSimdKernelsEnabled(true) },
@@ -157,6 +164,19 @@ function matMulMeasurements(variants: Variant[], reps: MeasurementSpec['reps']):
   }));
 }
 
+/** Self-attention forward+backward under `variant`'s kernels. */
+function attentionMeasurement(variant: Variant, reps: MeasurementSpec['reps']): MeasurementSpec {
+  return {
+    name: `self-attention ${ATTENTION.heads} heads [${ATTENTION.batch},${ATTENTION.tokens},${ATTENTION.channels}], forward+backward, ${variant.label}`,
+    backends: variant.backends,
+    batch: ATTENTION.batch,
+    reps,
+    flops: 3 * ATTENTION_FLOPS,
+    note: 'FLOPs: the q, k, v and out projections and the two score products, backward 2x forward',
+    prepare: () => attentionPrepare(variant),
+  };
+}
+
 function measurements(variants: Variant[], reps: MeasurementSpec['reps']): MeasurementSpec[] {
   return variants.flatMap((variant) => [
     {
@@ -184,15 +204,7 @@ function measurements(variants: Variant[], reps: MeasurementSpec['reps']): Measu
       reps,
       prepare: () => normPrepare(variant),
     },
-    {
-      name: `self-attention ${ATTENTION.heads} heads [${ATTENTION.batch},${ATTENTION.tokens},${ATTENTION.channels}], forward+backward, ${variant.label}`,
-      backends: variant.backends,
-      batch: ATTENTION.batch,
-      reps,
-      flops: 3 * ATTENTION_FLOPS,
-      note: 'FLOPs: the q, k, v and out projections and the two score products, backward 2x forward',
-      prepare: () => attentionPrepare(variant),
-    },
+    attentionMeasurement(variant, reps),
   ]);
 }
 
@@ -205,10 +217,11 @@ function measurements(variants: Variant[], reps: MeasurementSpec['reps']): Measu
 export const kernelsSuite: Suite = {
   name: 'kernels',
   description:
-    "our webgpu and wasm kernels against the backends' own: a 3x3 conv on [8, 64, 64, 128] forward and forward+backward, forward+backward of a GroupNorm on the same and of self-attention on [8, 256, 512]; on webgpu also a linear layer's matMuls, [2048, 512] x [512, 512], forward+backward",
+    "our webgpu and wasm kernels against the backends' own: a 3x3 conv on [8, 64, 64, 128] forward and forward+backward, forward+backward of a GroupNorm on the same and of self-attention on [8, 256, 512]; on webgpu also a linear layer's matMuls, [2048, 512] x [512, 512], forward+backward, and the attention with our default kernels (fused attention off)",
   measurements: [
     ...measurements(WASM_VARIANTS, { wasm: 3 }),
     ...measurements(WEBGPU_VARIANTS, { wasm: 3, webgpu: 3 }),
     ...matMulMeasurements(WEBGPU_VARIANTS, { wasm: 3, webgpu: 3 }),
+    attentionMeasurement(WEBGPU_DEFAULT_VARIANT, { wasm: 3, webgpu: 3 }),
   ],
 };

@@ -143,9 +143,9 @@ function squaredSum(gpu: WebGpuBackend, x: tf.TensorInfo): tf.TensorInfo {
 }
 
 /**
- * The optimizer's updates in one dispatch each where plain ops take several: AdamW in three (the
- * two moments, then the parameter from them; about thirteen as ops), an EMA update in one (three),
- * a squared sum in one below 16384 entries (two). `AdamW`, `EMA` and the gradient norm call them
+ * The optimizer's updates in fewer dispatches than plain ops take: AdamW in three (the two
+ * moments, then the parameter from them; about thirteen as ops), an EMA update in one (three), a
+ * squared sum in one up to 16384 entries (two). `AdamW`, `EMA` and the gradient norm call them
  * while `setWebGpuKernels({ optimizer })` is on. Safe to call again.
  */
 export function registerOptimizerKernelsOnWebGpu(): void {
