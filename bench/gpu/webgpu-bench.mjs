@@ -9,12 +9,20 @@
 //   (fwdbwd-tfjs-kernels: fwdbwd on tfjs' own kernels, setWebGpuKernels('none'), the baseline of ours;
 //   sample-tfjs-kernels: sample likewise;
 //   fwdbwd-all-kernels: with fused attention too, setWebGpuKernels('all'), off by default until measured;
-//   overhead: the CPU's share, how long the step and a guided sampling step take to return before
+//   overhead: the CPU's share, how long the step, a trainer step (clip, AdamW, EMA) and a guided sampling step take to return before
 //   anything is awaited, beside the whole call, with the kernels and GPU dispatches they run;
 //   kernels: the webgpu measurements of `pnpm bench kernels`, each of our kernels against tfjs')
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AdamW, selectBackend, setWebGpuKernels, TorchGenerator, trainStep } from '@dalle2js/core';
+import {
+  AdamW,
+  clipCoefficient,
+  EMA,
+  selectBackend,
+  setWebGpuKernels,
+  TorchGenerator,
+  trainStep,
+} from '@dalle2js/core';
 import { Dalle2, Decoder } from '@dalle2js/dalle2';
 import { DDIMScheduler, sample } from '@dalle2js/diffusion';
 import { DiffusionPrior, priorPreset } from '@dalle2js/prior';
@@ -199,7 +207,7 @@ async function unetMeasurements(config, report, save) {
       save();
     }
     if (only.has('overhead')) {
-      await overheadMeasurement(unet, x, timesteps, imageEmbed, loss, report);
+      await overheadMeasurement(unet, x, timesteps, imageEmbed, loss, optimizer, report);
       save();
     }
     // Sampling on tfjs' own kernels: the baseline of ours for generate.
@@ -219,13 +227,15 @@ async function unetMeasurements(config, report, save) {
 }
 
 /**
- * The CPU's share of a training step's gradients and of one guided sampling step (2 rows), with our
- * kernels and with tfjs' own: where the call takes about as long to return as to finish, the GPU
- * is waiting on tfjs and Dawn.
+ * The CPU's share of a training step's gradients, of a whole trainer step (gradients, clipping to
+ * norm 1, AdamW, an EMA update, as dalle2's trainers run it) and of one guided sampling step
+ * (2 rows), with our kernels and with tfjs' own: where the call takes about as long to return as
+ * to finish, the GPU is waiting on tfjs and Dawn.
  */
-async function overheadMeasurement(unet, x, timesteps, imageEmbed, loss, report) {
+async function overheadMeasurement(unet, x, timesteps, imageEmbed, loss, optimizer, report) {
   const first = tf.slice(x, [0, 0, 0, 0], [1, -1, -1, -1]);
   const cond = tf.slice(imageEmbed, [0, 0], [1, -1]);
+  const ema = new EMA(unet, { decay: 0.999 });
   report.overhead = {
     note: 'enqueueMs: until the call returns, nothing awaited; totalMs: until its results are read back; medians',
   };
@@ -243,8 +253,17 @@ async function overheadMeasurement(unet, x, timesteps, imageEmbed, loss, report)
         const guidedStep = () => [
           unet.forwardWithGuidance(first, [timesteps[0]], { imageEmbed: cond }, guidance),
         ];
+        const trainerStep = () => {
+          const { value, grads } = tf.variableGrads(loss, unet.trainableVariables());
+          const { coefficient, totalNorm } = clipCoefficient(grads, 1);
+          optimizer.step(grads, { gradScale: coefficient });
+          ema.update();
+          tf.dispose([...Object.values(grads), coefficient, totalNorm]);
+          return [value];
+        };
         report.overhead[label] = {
           forwardBackward: await measureEnqueue(gradients, reps),
+          trainerStep: await measureEnqueue(trainerStep, reps),
           guidedStep: await measureEnqueue(guidedStep, reps),
         };
         console.error(`overhead, ${label}: ${JSON.stringify(report.overhead[label])}`);
@@ -253,6 +272,7 @@ async function overheadMeasurement(unet, x, timesteps, imageEmbed, loss, report)
       }
     }
   } finally {
+    ema.dispose();
     tf.dispose([first, cond]);
   }
 }
