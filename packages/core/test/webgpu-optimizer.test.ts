@@ -3,8 +3,9 @@ import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { selectBackend, setWebGpuKernels } from '../src/backend/index.js';
 import { SQUARED_SUM_KERNEL } from '../src/backend/optimizer-kernels-contract.js';
 import { Linear } from '../src/layers/index.js';
+import { Module } from '../src/nn/index.js';
 import { TorchGenerator } from '../src/random/index.js';
-import { AdamW, EMA, globalGradNorm, trainStep } from '../src/train/index.js';
+import { AdamW, clipCoefficient, EMA, globalGradNorm, trainStep } from '../src/train/index.js';
 import { referenceAdamW } from './adamw-reference.js';
 import { difference, webgpuSkipReason } from './webgpu-support.js';
 
@@ -20,6 +21,11 @@ const WEIGHT_SHAPE = [37, 29];
 const BIAS_SHAPE = [29];
 
 const skipReason = await webgpuSkipReason();
+
+/** One scalar parameter, as CLIP's logit scale. */
+class LogitScale extends Module {
+  readonly value = this.addParameter('value', tf.scalar(2.5));
+}
 
 afterEach(() => setWebGpuKernels('default'));
 afterAll(async () => {
@@ -210,6 +216,32 @@ describe.skipIf(skipReason !== null)(
       const expected = Math.sqrt(values.flatMap((v) => Array.from(v)).reduce((total, g) => total + g * g, 0));
       expect(Math.abs((await norm.data())[0]! - expected) / expected).toBeLessThan(1e-6);
       tf.dispose([norm, ...grads]);
+    });
+
+    test("a scalar parameter (as CLIP's logit scale) takes the same kernels", async () => {
+      await selectBackend('webgpu');
+      const module = new LogitScale();
+      const scalar = module.value;
+      const optimizer = new AdamW(module, { lr: 0.1 });
+      const ema = new EMA(module, { decay: 0.5 });
+      const grad = tf.scalar(0.7);
+      const { coefficient, totalNorm } = clipCoefficient([grad], 0.5);
+      const profile = await tf.profile(() => {
+        optimizer.step([grad], { gradScale: coefficient });
+        ema.update();
+      });
+      // Besides the moments' first zeros, only our kernels.
+      const kernels = profile.kernels.map((k) => k.name).filter((name) => name !== 'ZerosLike');
+      expect(kernels).toEqual(['Dalle2jsAdamW', 'Dalle2jsEmaUpdate']);
+      expect((await totalNorm.data())[0]).toBeCloseTo(0.7, 6);
+      // The first AdamW step moves by lr whatever the gradient's scale; rank 0 is not decayed.
+      expect((await scalar.data())[0]).toBeCloseTo(2.4, 6);
+      const shadow = ema.exportState();
+      expect((await shadow.get('shadow.value')!.data())[0]).toBeCloseTo(2.45, 6);
+      tf.dispose([...shadow.values(), grad, coefficient, totalNorm]);
+      optimizer.dispose();
+      ema.dispose();
+      module.dispose();
     });
   },
 );
