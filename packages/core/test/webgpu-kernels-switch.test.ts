@@ -135,10 +135,11 @@ describe('the batched matMul plan', () => {
   });
 
   test('an operand of one batch entry broadcasts, and the outer dimensions are kept', () => {
+    // B's batch stride is 0: every batch entry reads the same matrix.
     expect(planMatMul(operand([2, 3, 10, 16]), operand([16, 12]), plain)).toMatchObject({
       batches: 6,
-      batchesA: 6,
-      batchesB: 1,
+      heads: 1,
+      strides: { a: [160, 0, 16, 1], b: [0, 0, 1, 12], c: [120, 0, 12] },
       shape: [2, 3, 10, 12],
     });
   });

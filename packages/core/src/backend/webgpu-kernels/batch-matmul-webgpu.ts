@@ -43,13 +43,16 @@ export interface MatMulPlan {
   cols: number;
   inner: number;
   batches: number;
-  /** Batch entries of each operand: `batches`, or 1 (broadcast). */
-  batchesA: number;
-  batchesB: number;
   a: Contiguous;
   b: Contiguous;
   /** The result's shape: the broadcast outer dimensions, then rows and columns. */
   shape: number[];
+  /** Batch entries per outer index (see MATMUL_UNIFORMS); 1 but for attention's heads. */
+  heads: number;
+  /** [outer, head, tile, inner] strides of each operand; [outer, head, row] of the result. */
+  strides: { a: number[]; b: number[]; c: number[] };
+  /** Whether the inner sum may split: only where the result is contiguous, as the split sums add up so. */
+  splittable: boolean;
 }
 
 /**
@@ -75,16 +78,23 @@ export function planMatMul(
   if (bias && (bias.dtype !== 'float32' || bias.shape.length !== 1 || bias.shape[0] !== cols)) return null;
   const shape = [...tf.broadcast_util.assertAndGetBroadcastShape(outerA, outerB), rows, cols];
   if (tf.util.sizeFromShape(shape) !== batches * rows * cols) return null;
+  const contiguousA: Contiguous = attrs.transposeA ? 'tile' : 'inner';
+  const contiguousB: Contiguous = attrs.transposeB ? 'inner' : 'tile';
   return {
     rows,
     cols,
     inner: innerA,
     batches,
-    batchesA,
-    batchesB,
-    a: attrs.transposeA ? 'tile' : 'inner',
-    b: attrs.transposeB ? 'inner' : 'tile',
+    a: contiguousA,
+    b: contiguousB,
     shape,
+    heads: 1,
+    strides: {
+      a: operandStrides(contiguousA, rows, innerA, batchesA),
+      b: operandStrides(contiguousB, cols, innerA, batchesB),
+      c: [rows * cols, 0, cols],
+    },
+    splittable: true,
   };
 }
 
@@ -92,7 +102,7 @@ export function planMatMul(
  * Runs `plan` on `a` and `b` (and `bias`), the inner sum split where there are few tiles, and adds
  * the splits.
  */
-function batchMatMul(
+export function batchMatMul(
   gpu: WebGpuBackend,
   a: tf.TensorInfo,
   b: tf.TensorInfo,
@@ -111,7 +121,11 @@ function batchMatMul(
   };
   const [colTiles, rowTiles] = tileCounts(rows, cols, layout.tiling);
   // Splits only where the tiles of all batch entries are few, so batches x splits stays small.
-  const { splits, stepsPerSplit } = splitInner(colTiles * rowTiles * batches, Math.ceil(inner / TILE_INNER));
+  const steps = Math.ceil(inner / TILE_INNER);
+  const { splits, stepsPerSplit } = plan.splittable
+    ? splitInner(colTiles * rowTiles * batches, steps)
+    : { splits: 1, stepsPerSplit: steps };
+  const { strides } = plan;
   const uniforms = intUniforms(
     rows,
     cols,
@@ -119,16 +133,18 @@ function batchMatMul(
     stepsPerSplit,
     splits,
     batches,
-    ...operandStrides(plan.a, rows, inner, plan.batchesA),
-    ...operandStrides(plan.b, cols, inner, plan.batchesB),
+    plan.heads,
+    ...strides.a,
+    ...strides.b,
+    ...strides.c,
   );
   const program = matMulProgram(layout, rows, cols, batches, splits);
   const partial = gpu.runWebGPUProgram(program, bias ? [a, b, bias] : [a, b], 'float32', uniforms);
   return sumSplits(gpu, partial, splits, plan.shape);
 }
 
-/** [batch, tile, inner] strides of an operand of `tileSize` x `inner` entries per batch entry. */
+/** [outer, head, tile, inner] strides of a contiguous operand of `tileSize` x `inner` entries per batch entry. */
 function operandStrides(contiguous: Contiguous, tileSize: number, inner: number, batches: number): number[] {
   const batchStride = batches === 1 ? 0 : tileSize * inner;
-  return contiguous === 'tile' ? [batchStride, 1, tileSize] : [batchStride, inner, 1];
+  return contiguous === 'tile' ? [batchStride, 0, 1, tileSize] : [batchStride, 0, inner, 1];
 }

@@ -30,11 +30,23 @@ export interface MatMulLayout {
   bias: boolean;
 }
 
+/**
+ * Batch entry n is (outer, head) = (n / heads, n % heads): an operand's entry (t, k) of it lies at
+ * outer * OuterStride + head * HeadStride + t * TileStride + k * InnerStride, and the output's
+ * (row, col) at split * batches * rows * cols + outer * cOuterStride + head * cHeadStride +
+ * row * cRowStride + col. Plain batches have heads = 1; attention's heads read and write
+ * [B, T, H, D] in place of the transposed [B, H, T, D].
+ */
 export const MATMUL_UNIFORMS = [
-  'rows : i32, cols : i32, inner : i32, stepsPerSplit : i32, splits : i32, batches : i32,',
-  'aBatchStride : i32, aTileStride : i32, aInnerStride : i32,',
-  'bBatchStride : i32, bTileStride : i32, bInnerStride : i32,',
+  'rows : i32, cols : i32, inner : i32, stepsPerSplit : i32, splits : i32, batches : i32, heads : i32,',
+  'aOuterStride : i32, aHeadStride : i32, aTileStride : i32, aInnerStride : i32,',
+  'bOuterStride : i32, bHeadStride : i32, bTileStride : i32, bInnerStride : i32,',
+  'cOuterStride : i32, cHeadStride : i32, cRowStride : i32,',
 ].join(' ');
+
+/** WGSL: where batch entry `batch` of operand or output `x` ('a', 'b', 'c') starts. */
+const batchOffset = (x: 'a' | 'b' | 'c') =>
+  `(batch / uniforms.heads) * uniforms.${x}OuterStride + (batch % uniforms.heads) * uniforms.${x}HeadStride`;
 
 /**
  * A shared row holds the tile's rows (or columns) as vec4s, plus one where threads store 4 x 4
@@ -64,7 +76,7 @@ export function matMulTiling(
 /**
  * WGSL: `load${name}(batch, t, k)`, four consecutive entries in memory of operand `buffer` from
  * (tile index t, inner index k) at `batch`, zero past the ends: along t when `contiguous` is
- * 'tile', else along k. Entry (t, k) lies at batch * batchStride + t * tileStride + k * innerStride.
+ * 'tile', else along k; MATMUL_UNIFORMS says where entry (t, k) lies.
  */
 function loadFunction(
   name: 'A' | 'B',
@@ -75,7 +87,7 @@ function loadFunction(
 ): string {
   const lower = name.toLowerCase();
   const index = (t: string, k: string) =>
-    `batch * uniforms.${lower}BatchStride + ${t} * uniforms.${lower}TileStride + ${k} * uniforms.${lower}InnerStride`;
+    `${batchOffset(lower as 'a' | 'b')} + ${t} * uniforms.${lower}TileStride + ${k} * uniforms.${lower}InnerStride`;
   const body = vec4
     ? `if (t >= uniforms.${tileSize} || k >= uniforms.inner) {
           return vec4<f32>(0.0);
@@ -166,6 +178,10 @@ ${b === 'tile' ? directLoad('B', 'col0', tileVec4s[1]) : ''}`,
   inner: TILE_INNER,
   aStride: BLOCK / 4,
   bStride: BLOCK / 4,
+  store: {
+    offset: `split * uniforms.batches * uniforms.rows * uniforms.cols + ${batchOffset('c')}`,
+    rowStride: 'uniforms.cRowStride',
+  },
 })}
     `,
   };

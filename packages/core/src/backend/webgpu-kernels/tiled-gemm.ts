@@ -65,13 +65,14 @@ function accumulateTiles(
 
 /**
  * Writes `sums` (plus `addend`, a WGSL expression of the column `col`, where given) to the output
- * at `offset` + row * cols + col, inside rows x cols.
+ * at `offset` + row * rowStride + col, inside rows x cols.
  */
 function storeSums(
   { rowBlocks, colBlocks }: GemmTiling,
   rows: string,
   cols: string,
   offset: string,
+  rowStride: string,
   addend?: string,
 ): string {
   return `
@@ -81,7 +82,7 @@ function storeSums(
             for (var e = 0; e < 4; e = e + 1) {
               let col = col0 + ${BLOCK} * g + 4 * tx + e;
               if (row < ${rows} && col < ${cols}) {
-                setOutputAtIndex(${offset} + row * ${cols} + col, sums[r][g][e]${addend ? ` + ${addend}` : ''});
+                setOutputAtIndex(${offset} + row * ${rowStride} + col, sums[r][g][e]${addend ? ` + ${addend}` : ''});
               }
             }
           }
@@ -181,6 +182,11 @@ export interface SplitGemmParts {
    * then carry it into the result).
    */
   bias?: boolean;
+  /**
+   * WGSL for where the product of `split` and `batch` starts in the output, and the distance
+   * between its rows; by default contiguous partial sums (see `batched`).
+   */
+  store?: { offset: string; rowStride: string };
 }
 
 /**
@@ -197,8 +203,13 @@ export function splitGemmMain({
   bStride,
   batched = false,
   bias = false,
+  store,
 }: SplitGemmParts): string {
   const product = batched ? '(split * uniforms.batches + batch)' : 'split';
+  const { offset, rowStride } = store ?? {
+    offset: `${product} * uniforms.rows * uniforms.cols`,
+    rowStride: 'uniforms.cols',
+  };
   return `
       fn main(index : i32) {
 ${workgroupOrigin(tiling, batched)}
@@ -217,7 +228,8 @@ ${storeSums(
   tiling,
   'uniforms.rows',
   'uniforms.cols',
-  `${product} * uniforms.rows * uniforms.cols`,
+  offset,
+  rowStride,
   bias ? 'select(0.0, bias[col], split == 0)' : undefined,
 )}
       }`;
