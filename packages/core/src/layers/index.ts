@@ -6,6 +6,8 @@ export type { EmbeddingOptions } from './embedding.js';
 export { Embedding } from './embedding.js';
 export type { GroupNormApplyOptions, GroupNormOptions } from './group-norm.js';
 export { GroupNorm } from './group-norm.js';
+export type { HeadsLayout, HeadsMatMulOptions } from './heads-matmul.js';
+export { headsMatMul, headsMatMulAvailable } from './heads-matmul.js';
 export type { LayerNormOptions } from './layer-norm.js';
 export { LayerNorm } from './layer-norm.js';
 export type { LinearOptions } from './linear.js';

@@ -3,6 +3,7 @@ import { Module } from '../nn/module.js';
 import type { Rng } from '../random/rng.js';
 import { assertLastDim, assertPositiveInteger, assertRank } from './check-shape.js';
 import { fusedAttention, fusedAttentionAvailable } from './fused-attention.js';
+import { headsMatMul, headsMatMulAvailable } from './heads-matmul.js';
 import { Linear } from './linear.js';
 import { scaledSoftmax } from './scaled-softmax.js';
 
@@ -87,30 +88,50 @@ export class MultiheadAttention extends Module {
     const h = this.numHeads;
     const d = this.headDim;
     return tf.tidy(() => {
-      const heads = (y: tf.Tensor, len: number) => tf.transpose(tf.reshape(y, [b, len, h, d]), [0, 2, 1, 3]); // [B, H, len, d]
-      const q = heads(this.q_proj.apply(x), t);
-      const k = heads(this.k_proj.apply(kv), s);
-      const v = heads(this.v_proj.apply(kv), s);
       const scale = 1 / Math.sqrt(d);
+      const split = (y: tf.Tensor, len: number) => tf.reshape(y, [b, len, h, d]); // [B, len, H, d]
+      const qs = split(this.q_proj.apply(x), t);
+      const ks = split(this.k_proj.apply(kv), s);
+      const vs = split(this.v_proj.apply(kv), s);
+      const masked = causal || keyPaddingMask !== undefined;
+      const weights = (scores: tf.Tensor) => attentionWeights(scores, scale, causal, keyPaddingMask);
+      if (!(fusedAttentionAvailable(d) && !masked) && headsMatMulAvailable(b, h)) {
+        // The products read and write [B, len, H, d]: no transposes to and from [B, H, len, d].
+        const scores = headsMatMul(qs, ks, { transposeB: true, layoutA: 'heads', layoutB: 'heads' }); // [B, H, T, S]
+        const out = headsMatMul(weights(scores), vs, { layoutB: 'heads', layoutOut: 'heads' }); // [B, T, H, d]
+        return this.out_proj.apply(tf.reshape(out, [b, t, this.dim]));
+      }
+      const heads = (y: tf.Tensor) => tf.transpose(y, [0, 2, 1, 3]); // [B, H, len, d]
+      const [q, k, v] = [heads(qs), heads(ks), heads(vs)];
       let attended: tf.Tensor; // [B, H, T, d]
-      if (!causal && keyPaddingMask === undefined && fusedAttentionAvailable(d)) {
+      if (!masked && fusedAttentionAvailable(d)) {
         const rows = (y: tf.Tensor, len: number) => tf.reshape(y, [b * h, len, d]);
         attended = tf.reshape(fusedAttention(rows(q, t), rows(k, s), rows(v, s), scale), [b, h, t, d]);
-      } else if (!causal && keyPaddingMask === undefined) {
-        attended = tf.matMul(scaledSoftmax(tf.matMul(q, k, false, true), scale), v); // scores [B, H, T, S]
       } else {
-        let scores = tf.mul(tf.matMul(q, k, false, true), scale); // [B, H, T, S]
-        if (causal) scores = tf.add(scores, causalBias(t, s)); // + [T, S]
-        if (keyPaddingMask !== undefined) {
-          const keep = tf.cast(keyPaddingMask, 'float32');
-          scores = tf.add(scores, tf.reshape(tf.mul(tf.sub(1, keep), MASKED), [b, 1, 1, s]));
-        }
-        attended = tf.matMul(tf.softmax(scores, -1), v);
+        attended = tf.matMul(weights(tf.matMul(q, k, false, true)), v); // scores [B, H, T, S]
       }
       const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [b, t, this.dim]); // [B, T, dim]
       return this.out_proj.apply(merged);
     });
   }
+}
+
+/** softmax(scores scale + the masks' biases) over the keys, for scores [B, H, T, S]. */
+function attentionWeights(
+  scores: tf.Tensor,
+  scale: number,
+  causal: boolean,
+  keyPaddingMask: tf.Tensor | undefined,
+): tf.Tensor {
+  if (!causal && keyPaddingMask === undefined) return scaledSoftmax(scores, scale);
+  const [b, , t, s] = scores.shape as [number, number, number, number];
+  let biased = tf.mul(scores, scale);
+  if (causal) biased = tf.add(biased, causalBias(t, s)); // + [T, S]
+  if (keyPaddingMask !== undefined) {
+    const keep = tf.cast(keyPaddingMask, 'float32');
+    biased = tf.add(biased, tf.reshape(tf.mul(tf.sub(1, keep), MASKED), [b, 1, 1, s]));
+  }
+  return tf.softmax(biased, -1);
 }
 
 function causalBias(t: number, s: number): tf.Tensor {

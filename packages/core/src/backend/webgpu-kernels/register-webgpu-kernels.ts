@@ -4,12 +4,13 @@ import { overrideConv2dFilterGradOnWebGpu } from './conv2d-filter-grad-webgpu.js
 import { overrideConv2dInputGradOnWebGpu } from './conv2d-input-grad-webgpu.js';
 import { overrideConv2dOnWebGpu } from './conv2d-webgpu.js';
 import { registerGroupNormOnWebGpu } from './group-norm-webgpu.js';
+import { registerHeadsMatMulOnWebGpu } from './heads-matmul-webgpu.js';
 import { overrideLeadingSumOnWebGpu } from './leading-sum-webgpu.js';
 import { registerOptimizerKernelsOnWebGpu } from './optimizer-webgpu.js';
 import { registerScaledSoftmaxOnWebGpu } from './scaled-softmax-webgpu.js';
 
 /**
- * Our webgpu kernels: GroupNorm's, attention's, the scaled softmax and the optimizer's (by their own names, so any time) and conv2d with
+ * Our webgpu kernels: GroupNorm's, attention's, the scaled softmax, the heads matMul and the optimizer's (by their own names, so any time) and conv2d with
  * its filter and input gradients, BatchMatMul and Sum (replacing tfjs-backend-webgpu's, so only once that package has
  * registered its kernels: call again after importing it). Safe to call again.
  */
@@ -18,6 +19,7 @@ export function registerWebGpuKernels(): void {
   registerAttentionOnWebGpu();
   registerOptimizerKernelsOnWebGpu();
   registerScaledSoftmaxOnWebGpu();
+  registerHeadsMatMulOnWebGpu();
   overrideConv2dOnWebGpu();
   overrideConv2dFilterGradOnWebGpu();
   overrideConv2dInputGradOnWebGpu();
