@@ -93,9 +93,9 @@ export class MultiheadAttention extends Module {
       const qs = split(this.q_proj.apply(x), t);
       const ks = split(this.k_proj.apply(kv), s);
       const vs = split(this.v_proj.apply(kv), s);
-      const masked = causal || keyPaddingMask !== undefined;
+      const fused = !causal && keyPaddingMask === undefined && fusedAttentionAvailable(d);
       const weights = (scores: tf.Tensor) => attentionWeights(scores, scale, causal, keyPaddingMask);
-      if (!(fusedAttentionAvailable(d) && !masked) && headsMatMulAvailable(b, h)) {
+      if (!fused && headsMatMulAvailable(b, h)) {
         // The products read and write [B, len, H, d]: no transposes to and from [B, H, len, d].
         const scores = headsMatMul(qs, ks, { transposeB: true, layoutA: 'heads', layoutB: 'heads' }); // [B, H, T, S]
         const out = headsMatMul(weights(scores), vs, { layoutB: 'heads', layoutOut: 'heads' }); // [B, T, H, d]
@@ -104,7 +104,7 @@ export class MultiheadAttention extends Module {
       const heads = (y: tf.Tensor) => tf.transpose(y, [0, 2, 1, 3]); // [B, H, len, d]
       const [q, k, v] = [heads(qs), heads(ks), heads(vs)];
       let attended: tf.Tensor; // [B, H, T, d]
-      if (!masked && fusedAttentionAvailable(d)) {
+      if (fused) {
         const rows = (y: tf.Tensor, len: number) => tf.reshape(y, [b * h, len, d]);
         attended = tf.reshape(fusedAttention(rows(q, t), rows(k, s), rows(v, s), scale), [b, h, t, d]);
       } else {

@@ -8,7 +8,13 @@ import {
   attentionKeyValueGradProgram,
   attentionQueryGradProgram,
 } from './attention-programs.js';
-import { type ProgramUniform, slicePart, type WebGpuBackend } from './webgpu-program.js';
+import {
+  floatUniforms,
+  intUniforms,
+  type ProgramUniform,
+  slicePart,
+  type WebGpuBackend,
+} from './webgpu-program.js';
 
 /**
  * Scaled dot-product attention as WGSL programs for tfjs-backend-webgpu (see attention-programs.ts):
@@ -76,10 +82,5 @@ function attentionSizes(q: tf.TensorInfo, k: tf.TensorInfo): AttentionSizes {
 }
 
 function uniforms({ n, queries, keys }: AttentionSizes, scale: number): ProgramUniform[] {
-  return [
-    { type: 'int32', data: [n] },
-    { type: 'int32', data: [queries] },
-    { type: 'int32', data: [keys] },
-    { type: 'float32', data: [scale] },
-  ];
+  return [...intUniforms(n, queries, keys), ...floatUniforms(scale)];
 }

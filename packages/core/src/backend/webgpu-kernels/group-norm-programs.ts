@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { flatDispatch, type WebGpuProgram } from './webgpu-program.js';
+import { elementwiseFields, type WebGpuProgram } from './webgpu-program.js';
 import { REDUCE_THREADS, WORKGROUP_SUM } from './workgroup-sum.js';
 
 /** Threads of a workgroup of the element-wise programs. */
@@ -118,14 +118,7 @@ const key = (name: string, epilogue: GroupNormEpilogue) =>
 
 /** The fields of an element-wise program over a tensor of `shape`, a thread per element. */
 function elementwise(shape: number[]) {
-  return {
-    outputShape: shape,
-    dispatchLayout: { x: shape.map((_, axis) => axis) },
-    dispatch: flatDispatch(tf.util.sizeFromShape(shape), ELEMENT_THREADS),
-    workgroupSize: [ELEMENT_THREADS, 1, 1] as [number, number, number],
-    size: true,
-    uniforms: SIZE_UNIFORMS,
-  };
+  return { ...elementwiseFields(shape, ELEMENT_THREADS), uniforms: SIZE_UNIFORMS };
 }
 
 /** The fields of a program with one workgroup per `rows`, writing `outputShape`. */

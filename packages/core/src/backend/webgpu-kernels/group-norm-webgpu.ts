@@ -20,7 +20,7 @@ import {
   modulationGradientProgram,
   sizeUniformValues,
 } from './group-norm-programs.js';
-import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
+import { floatUniforms, intUniforms, type WebGpuBackend } from './webgpu-program.js';
 
 /**
  * GroupNorm as WGSL programs for tfjs-backend-webgpu, under the kernel names that `GroupNorm`
@@ -51,7 +51,7 @@ function groupNormForward(
   const sizes = groupNormSizes(x!, groups);
   const statistics = gpu.runWebGPUProgram(groupStatisticsProgram(sizes), [x!], 'float32', [
     ...intUniforms(...sizeUniformValues(sizes)),
-    { type: 'float32', data: [eps] },
+    ...floatUniforms(eps),
   ]);
   const y = gpu.runWebGPUProgram(
     groupNormalizeProgram(x!.shape, epilogue),

@@ -8,9 +8,9 @@ import {
 } from '../optimizer-kernels-contract.js';
 import { registerOwnKernels } from '../override-kernel.js';
 import {
-  flatDispatch,
+  elementwiseFields,
+  floatUniforms,
   intUniforms,
-  type ProgramUniform,
   type WebGpuBackend,
   type WebGpuProgram,
 } from './webgpu-program.js';
@@ -30,12 +30,8 @@ function elementwiseProgram(
 ): WebGpuProgram {
   return {
     variableNames,
-    outputShape: shape,
     shaderKey: `dalle2js_${name}`,
-    dispatchLayout: { x: shape.map((_, axis) => axis) },
-    dispatch: flatDispatch(tf.util.sizeFromShape(shape), ELEMENT_THREADS),
-    workgroupSize: [ELEMENT_THREADS, 1, 1],
-    size: true,
+    ...elementwiseFields(shape, ELEMENT_THREADS),
     uniforms,
     getUserCode: () => `
       fn main(index : i32) {
@@ -116,9 +112,6 @@ function chunkSumProgram(length: number, square: boolean): WebGpuProgram {
   };
 }
 
-const floats = (...values: number[]): ProgramUniform[] =>
-  values.map((value) => ({ type: 'float32', data: [value] }));
-
 /** The squared sum: one dispatch up to SUM_CHUNK entries, then one more per SUM_CHUNK-fold. */
 function squaredSum(gpu: WebGpuBackend, x: tf.TensorInfo): tf.TensorInfo {
   let length = tf.util.sizeFromShape(x.shape);
@@ -164,7 +157,7 @@ export function registerOptimizerKernelsOnWebGpu(): void {
           momentProgram(shape, squared, scale.length > 0),
           [previous, grad!, ...scale],
           'float32',
-          floats(beta, 1 - beta),
+          floatUniforms(beta, 1 - beta),
         );
       const m = moment(expAvg!, false, a.beta1);
       const v = moment(expAvgSq!, true, a.beta2);
@@ -172,7 +165,7 @@ export function registerOptimizerKernelsOnWebGpu(): void {
         adamWParameterProgram(shape),
         [param!, m, v],
         'float32',
-        floats(a.decayFactor, a.stepSize, a.biasCorrection2Sqrt, a.eps),
+        floatUniforms(a.decayFactor, a.stepSize, a.biasCorrection2Sqrt, a.eps),
       );
       return [p, m, v];
     },
@@ -183,7 +176,7 @@ export function registerOptimizerKernelsOnWebGpu(): void {
         emaProgram(shadow!.shape),
         [shadow!, param!],
         'float32',
-        floats(oneMinusDecay),
+        floatUniforms(oneMinusDecay),
       );
     },
     [SQUARED_SUM_KERNEL]: ({ inputs, backend }) =>

@@ -5,7 +5,13 @@ import {
   SCALED_SOFTMAX_KERNEL,
   type ScaledSoftmaxAttrs,
 } from '../scaled-softmax-contract.js';
-import { flatDispatch, intUniforms, type WebGpuBackend, type WebGpuProgram } from './webgpu-program.js';
+import {
+  flatDispatch,
+  floatUniforms,
+  intUniforms,
+  type WebGpuBackend,
+  type WebGpuProgram,
+} from './webgpu-program.js';
 import { workgroupReduction } from './workgroup-sum.js';
 
 /** Threads per row: fewer than the reductions' usual 256, as attention's rows are short (tokens). */
@@ -95,10 +101,7 @@ function gradientProgram(shape: number[]): WebGpuProgram {
 
 function uniforms(shape: number[], scale: number) {
   const length = shape[shape.length - 1] as number;
-  return [
-    ...intUniforms(tf.util.sizeFromShape(shape) / length, length),
-    { type: 'float32' as const, data: [scale] },
-  ];
+  return [...intUniforms(tf.util.sizeFromShape(shape) / length, length), ...floatUniforms(scale)];
 }
 
 /**

@@ -58,6 +58,25 @@ export function intUniforms(...values: number[]): ProgramUniform[] {
   return values.map((value) => ({ type: 'int32', data: [value] }));
 }
 
+/** float32 uniforms, one per value. */
+export function floatUniforms(...values: number[]): ProgramUniform[] {
+  return values.map((value) => ({ type: 'float32', data: [value] }));
+}
+
+/**
+ * The fields of an element-wise program over a tensor of `shape`: a thread per element in
+ * workgroups of `threads`, `main(index)` given the flat index, `uniforms.size` the element count.
+ */
+export function elementwiseFields(shape: number[], threads: number) {
+  return {
+    outputShape: shape,
+    dispatchLayout: { x: shape.map((_, axis) => axis) },
+    dispatch: flatDispatch(tf.util.sizeFromShape(shape), threads),
+    workgroupSize: [threads, 1, 1] as [number, number, number],
+    size: true,
+  };
+}
+
 /** Runs another of the webgpu backend's kernels on tensors of ours; the caller disposes the result. */
 export function runWebGpuKernel(
   name: string,
