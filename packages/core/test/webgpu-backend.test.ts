@@ -5,7 +5,12 @@ import { splitSizes } from '../src/backend/webgpu-kernels/conv2d-filter-grad-web
 import { fusedAttentionAvailable } from '../src/layers/fused-attention.js';
 import { Conv2d, GroupNorm, LayerNorm, MultiheadAttention } from '../src/layers/index.js';
 import { TorchGenerator } from '../src/random/index.js';
-import { expectAgreement, expectNoLeaksOnWebgpu, webgpuSkipReason } from './webgpu-support.js';
+import {
+  countDispatches,
+  expectAgreement,
+  expectNoLeaksOnWebgpu,
+  webgpuSkipReason,
+} from './webgpu-support.js';
 
 // WebGPU in Node through core's selectBackend (Dawn; lavapipe on CI machines without a GPU),
 // checked against the cpu backend. Both compute in float32 but sum in different orders, so results
@@ -270,20 +275,9 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
       await expectAgreement(compute);
       await expectNoLeaksOnWebgpu(compute);
       // Dispatches: ours, one program; tfjs', a transpose first.
-      const gpu = tf.backend() as unknown as { runWebGPUProgram: (...args: unknown[]) => unknown };
-      const runProgram = gpu.runWebGPUProgram;
-      let dispatches = 0;
-      gpu.runWebGPUProgram = (...args) => {
-        dispatches++;
-        return runProgram.apply(gpu, args);
-      };
       const x = tf.tensor(small.values, small.shape);
-      try {
-        tf.dispose(tf.sum(x, [0, 1, 2]));
-      } finally {
-        delete (gpu as Partial<typeof gpu>).runWebGPUProgram;
-        x.dispose();
-      }
+      const dispatches = countDispatches(() => tf.dispose(tf.sum(x, [0, 1, 2])));
+      x.dispose();
       expect(dispatches).toBe(ours ? 1 : 2);
     });
 
@@ -393,7 +387,18 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
         const before = tf.memory().numTensors;
         run();
         expect(tf.memory().numTensors).toBe(before);
-        input.dispose();
+        // Where no gradient is recorded, no statistics: ours take one dispatch (each epilogue).
+        const modulation = tf.tensor(scaleShift.values, scaleShift.shape);
+        for (const options of [
+          {},
+          { activation: 'silu' as const },
+          { activation: 'silu' as const, scaleShift: modulation },
+        ]) {
+          const dispatches = countDispatches(() => tf.dispose(norm.apply(input, options)));
+          if (ours) expect(dispatches).toBe(1);
+          else expect(dispatches).toBeGreaterThan(2);
+        }
+        tf.dispose([input, modulation]);
       } finally {
         norm.dispose();
       }

@@ -122,3 +122,20 @@ export async function expectNoLeaksOnWebgpu(compute: () => tf.Tensor[]): Promise
   await run();
   expect([tf.memory().numTensors, tf.engine().backend.numDataIds()]).toEqual(before);
 }
+
+/** How many programs `run` dispatches on the active webgpu backend. */
+export function countDispatches(run: () => void): number {
+  const gpu = tf.backend() as unknown as { runWebGPUProgram: (...args: unknown[]) => unknown };
+  const runProgram = gpu.runWebGPUProgram;
+  let dispatches = 0;
+  gpu.runWebGPUProgram = (...args) => {
+    dispatches++;
+    return runProgram.apply(gpu, args);
+  };
+  try {
+    run();
+  } finally {
+    delete (gpu as Partial<typeof gpu>).runWebGPUProgram;
+  }
+  return dispatches;
+}

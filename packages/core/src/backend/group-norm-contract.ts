@@ -10,6 +10,11 @@ export const GROUP_NORM_GRAD_KERNEL = 'Dalle2jsGroupNormGrad';
 export interface GroupNormAttrs {
   groups: number;
   eps: number;
+  /**
+   * Default true. False where no gradient will need the statistics: a backend may then return
+   * [y] alone (webgpu: one dispatch instead of two).
+   */
+  withStatistics?: boolean;
 }
 
 /** The same as GROUP_NORM_KERNEL followed by SiLU: y = silu(groupNorm(x)). */

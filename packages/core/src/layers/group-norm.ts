@@ -144,16 +144,29 @@ function fusedGroupNorm(
   kernels: GroupNormKernels,
   scaleShift?: tf.Tensor,
 ): tf.Tensor {
+  const attrs = { groups, eps } as unknown as tf.NamedAttrMap;
+  const modulationInput: tf.NamedTensorMap = scaleShift ? { scaleShift } : {};
+  if (tf.engine().state.gradientDepth === 0) {
+    // No gradient will need the statistics: a backend may skip them (webgpu: one dispatch, not two).
+    const [y, ...rest] = tf.engine().runKernel(
+      kernels.forward,
+      { x, weight, bias, ...modulationInput },
+      {
+        ...attrs,
+        withStatistics: false,
+      },
+    ) as tf.Tensor[];
+    tf.dispose(rest);
+    return y!;
+  }
   const normalize = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args.pop() as tf.GradSaveFunc;
     const [input, scale, shift, modulation] = args as tf.Tensor[];
-    const attrs = { groups, eps } as unknown as tf.NamedAttrMap;
-    const modulationInput: tf.NamedTensorMap = modulation ? { scaleShift: modulation } : {};
     const [y, statistics] = tf
       .engine()
       .runKernel(
         kernels.forward,
-        { x: input!, weight: scale!, bias: shift!, ...modulationInput },
+        { x: input!, weight: scale!, bias: shift!, ...(modulation ? { scaleShift: modulation } : {}) },
         attrs,
       ) as tf.Tensor[];
     save([input!, scale!, shift!, statistics!, ...(modulation ? [modulation] : [])]);

@@ -1,4 +1,3 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { elementwiseFields, type WebGpuProgram } from './webgpu-program.js';
 import { REDUCE_THREADS, WORKGROUP_SUM } from './workgroup-sum.js';
 
@@ -54,16 +53,8 @@ function epilogueInputs(epilogue: GroupNormEpilogue, names: string[]): string[] 
   return epilogue === 'silu' ? names : [...names, 'scaleShift'];
 }
 
-/**
- * WGSL: `affineAt(i)`, the norm's affine z0 at element i; `modulationAt(i)`, its (1 + scale, shift)
- * for a modulated epilogue; and `silu` with its derivative.
- */
-const AFFINE = `
-  fn affineAt(i : i32) -> f32 {
-    let row = rowOf(i);
-    let c = i % uniforms.channels;
-    return (x[i] - statistics[row]) * statistics[uniforms.rows + row] * weight[c] + bias[c];
-  }
+/** WGSL: `silu` and its derivative. */
+const SILU = `
   fn siluOf(z : f32) -> f32 {
     return z / (1.0 + exp(-z));
   }
@@ -72,6 +63,15 @@ const AFFINE = `
     return s * (1.0 + z * (1.0 - s));
   }
 `;
+/** WGSL: `affineAt(i)`, the norm's affine z0 at element i, from the statistics input. */
+const AFFINE = `
+  fn affineAt(i : i32) -> f32 {
+    let row = rowOf(i);
+    let c = i % uniforms.channels;
+    return (x[i] - statistics[row]) * statistics[uniforms.rows + row] * weight[c] + bias[c];
+  }
+`;
+/** WGSL: `modulationAt(i)`, the (1 + scale, shift) of a modulated epilogue at element i. */
 const MODULATION = `
   fn modulationAt(i : i32) -> vec2<f32> {
     let c = i % uniforms.channels;
@@ -80,9 +80,9 @@ const MODULATION = `
   }
 `;
 
-/** WGSL helpers for programs that read weight and bias: AFFINE, and MODULATION where modulated. */
+/** WGSL helpers for programs that read weight, bias and the statistics: SILU, AFFINE, and MODULATION where modulated. */
 function epilogueCode(epilogue: GroupNormEpilogue): string {
-  return epilogue === 'modulatedSilu' ? `${AFFINE}${MODULATION}` : AFFINE;
+  return `${SILU}${AFFINE}${epilogue === 'modulatedSilu' ? MODULATION : ''}`;
 }
 
 /**
@@ -146,6 +146,24 @@ const WORKGROUP_GROUP = `
   let count = uniforms.pixels * uniforms.groupChannels;
 `;
 
+/**
+ * WGSL statements, after WORKGROUP_GROUP: the group's `mean` and `rstd` = 1 / sqrt(variance + eps),
+ * the variance from the centred values, as the plain ops compute it.
+ */
+const GROUP_MEAN_AND_RSTD = `
+  var sum = 0.0;
+  for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
+    sum = sum + x[groupElement(start, k)];
+  }
+  let mean = workgroupSum(sum) / f32(count);
+  var squares = 0.0;
+  for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
+    let d = x[groupElement(start, k)] - mean;
+    squares = squares + d * d;
+  }
+  let rstd = 1.0 / sqrt(workgroupSum(squares) / f32(count) + uniforms.eps);
+`;
+
 /** One workgroup per group row (b, g): [2, B, G] = mean, then 1 / sqrt(variance + eps). */
 export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
   return {
@@ -161,21 +179,10 @@ export function groupStatisticsProgram(sizes: GroupNormSizes): WebGpuProgram {
       ${GROUP_INDEX}
       fn main(index : i32) {
         ${WORKGROUP_GROUP}
-        var sum = 0.0;
-        for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
-          sum = sum + x[groupElement(start, k)];
-        }
-        let mean = workgroupSum(sum) / f32(count);
-        // The variance from the centred values, as the plain ops compute it.
-        var squares = 0.0;
-        for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
-          let d = x[groupElement(start, k)] - mean;
-          squares = squares + d * d;
-        }
-        let variance = workgroupSum(squares) / f32(count);
+        ${GROUP_MEAN_AND_RSTD}
         if (localId.x == 0u && inRange) {
           setOutputAtIndex(row, mean);
-          setOutputAtIndex(uniforms.rows + row, 1.0 / sqrt(variance + uniforms.eps));
+          setOutputAtIndex(uniforms.rows + row, rstd);
         }
       }
     `,
@@ -213,35 +220,35 @@ export function groupNormalizeProgram(shape: number[], epilogue: GroupNormEpilog
 }
 
 /**
- * Backward, one workgroup per group row: [2, B, G] = the sums over the group of g and of g x̂,
- * with g = dy weight and x̂ = (x - mean) rstd.
+ * The forward in one dispatch, without the statistics (for calls that record no gradient): one
+ * workgroup per group row (b, g) finds the group's mean and rstd, then writes its outputs.
  */
-export function groupGradientSumsProgram(sizes: GroupNormSizes, epilogue: GroupNormEpilogue): WebGpuProgram {
+export function groupNormOnePassProgram(
+  sizes: GroupNormSizes,
+  shape: number[],
+  epilogue: GroupNormEpilogue,
+): WebGpuProgram {
+  const modulated = epilogue === 'modulatedSilu';
   return {
-    variableNames: ['dy', 'x', 'weight', 'statistics', ...epilogueInputs(epilogue, ['bias'])],
-    shaderKey: key('gradient_sums', epilogue),
-    ...workgroupPerRow(sizes.batch * sizes.groups, [2, sizes.batch, sizes.groups], SIZE_UNIFORMS),
+    variableNames: ['x', 'weight', 'bias', ...epilogueInputs(epilogue, [])],
+    shaderKey: key('one_pass', epilogue),
+    ...workgroupPerRow(sizes.batch * sizes.groups, shape, `${SIZE_UNIFORMS} eps : f32,`),
     getUserCode: () => `
       ${WORKGROUP_SUM}
       ${GROUP_INDEX}
-      ${gradientAt(epilogue)}
+      ${SILU}
+      ${modulated ? MODULATION : ''}
       fn main(index : i32) {
         ${WORKGROUP_GROUP}
-        let groupMean = statistics[row];
-        let groupRstd = statistics[uniforms.rows + row];
-        var gSum = 0.0;
-        var gxSum = 0.0;
+        ${GROUP_MEAN_AND_RSTD}
         for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
           let i = groupElement(start, k);
-          let g = gradientAt(i) * weight[i % uniforms.channels];
-          gSum = gSum + g;
-          gxSum = gxSum + g * (x[i] - groupMean) * groupRstd;
-        }
-        let totalG = workgroupSum(gSum);
-        let totalGx = workgroupSum(gxSum);
-        if (localId.x == 0u && inRange) {
-          setOutputAtIndex(row, totalG);
-          setOutputAtIndex(uniforms.rows + row, totalGx);
+          let c = i % uniforms.channels;
+          let z0 = (x[i] - mean) * rstd * weight[c] + bias[c];
+          ${modulated ? 'let m = modulationAt(i);' : ''}
+          if (inRange) {
+            setOutputAtIndex(i, ${EPILOGUE_OUTPUT[epilogue]});
+          }
         }
       }
     `,
@@ -291,23 +298,45 @@ export function channelGradientSumProgram(
   };
 }
 
-/** dx = rstd (g - mean(g) - x̂ mean(g x̂)) per group, from the group sums [2, B, G]; `shape` is x's. */
-export function groupNormInputGradientProgram(shape: number[], epilogue: GroupNormEpilogue): WebGpuProgram {
+/**
+ * dx = rstd (g - mean(g) - x̂ mean(g x̂)) per group, with g = dy weight (through the epilogue) and
+ * x̂ = (x - mean) rstd; one workgroup per group row (b, g) finds the two means, then writes the
+ * group's dx. `shape` is x's.
+ */
+export function groupNormInputGradientProgram(
+  sizes: GroupNormSizes,
+  shape: number[],
+  epilogue: GroupNormEpilogue,
+): WebGpuProgram {
   return {
-    variableNames: ['dy', 'x', 'weight', 'statistics', 'sums', ...epilogueInputs(epilogue, ['bias'])],
+    variableNames: ['dy', 'x', 'weight', 'statistics', ...epilogueInputs(epilogue, ['bias'])],
     shaderKey: key('input_gradient', epilogue),
-    ...elementwise(shape),
+    ...workgroupPerRow(sizes.batch * sizes.groups, shape, SIZE_UNIFORMS),
     getUserCode: () => `
+      ${WORKGROUP_SUM}
       ${GROUP_INDEX}
       ${gradientAt(epilogue)}
       fn main(index : i32) {
-        if (index < uniforms.size) {
-          let row = rowOf(index);
-          let count = f32(uniforms.pixels * uniforms.groupChannels);
-          let groupRstd = statistics[uniforms.rows + row];
-          let xHat = (x[index] - statistics[row]) * groupRstd;
-          let g = gradientAt(index) * weight[index % uniforms.channels];
-          setOutputAtIndex(index, groupRstd * (g - sums[row] / count - xHat * sums[uniforms.rows + row] / count));
+        ${WORKGROUP_GROUP}
+        let groupMean = statistics[row];
+        let groupRstd = statistics[uniforms.rows + row];
+        var gSum = 0.0;
+        var gxSum = 0.0;
+        for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
+          let i = groupElement(start, k);
+          let g = gradientAt(i) * weight[i % uniforms.channels];
+          gSum = gSum + g;
+          gxSum = gxSum + g * (x[i] - groupMean) * groupRstd;
+        }
+        let meanG = workgroupSum(gSum) / f32(count);
+        let meanGx = workgroupSum(gxSum) / f32(count);
+        for (var k = i32(localId.x); k < count; k = k + ${REDUCE_THREADS}) {
+          let i = groupElement(start, k);
+          let xHat = (x[i] - groupMean) * groupRstd;
+          let g = gradientAt(i) * weight[i % uniforms.channels];
+          if (inRange) {
+            setOutputAtIndex(i, groupRstd * (g - meanG - xHat * meanGx));
+          }
         }
       }
     `,

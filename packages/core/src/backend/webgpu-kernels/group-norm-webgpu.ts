@@ -13,9 +13,9 @@ import {
   channelGradientSumProgram,
   type GroupNormEpilogue,
   type GroupNormSizes,
-  groupGradientSumsProgram,
   groupNormalizeProgram,
   groupNormInputGradientProgram,
+  groupNormOnePassProgram,
   groupStatisticsProgram,
   modulationGradientProgram,
   sizeUniformValues,
@@ -25,9 +25,10 @@ import { floatUniforms, intUniforms, type WebGpuBackend } from './webgpu-program
 /**
  * GroupNorm as WGSL programs for tfjs-backend-webgpu, under the kernel names that `GroupNorm`
  * uses where a backend has them. Forward: the statistics (one workgroup per group), then the
- * output; backward: the per-group and per-channel sums, then dx. The plain ops take about ten
- * dispatches over the whole activation forward and twenty backward. A second pair of kernels fuses
- * SiLU in after the norm. Safe to call again.
+ * output, or both in one dispatch where no gradient needs the statistics; backward: dx (one
+ * workgroup per group), then the per-channel sums. The plain ops take about ten dispatches over
+ * the whole activation forward and twenty backward. More kernels fuse SiLU, or a modulation and
+ * SiLU, in after the norm. Safe to call again.
  */
 export function registerGroupNormOnWebGpu(): void {
   registerOwnKernels('webgpu', {
@@ -47,15 +48,18 @@ function groupNormForward(
 ): tf.TensorInfo[] {
   const gpu = backend as WebGpuBackend;
   const { x, weight, bias, scaleShift } = inputs as Record<string, tf.TensorInfo>;
-  const { groups, eps } = attrs as unknown as GroupNormAttrs;
+  const { groups, eps, withStatistics = true } = attrs as unknown as GroupNormAttrs;
   const sizes = groupNormSizes(x!, groups);
-  const statistics = gpu.runWebGPUProgram(groupStatisticsProgram(sizes), [x!], 'float32', [
-    ...intUniforms(...sizeUniformValues(sizes)),
-    ...floatUniforms(eps),
-  ]);
+  const sizeUniforms = [...intUniforms(...sizeUniformValues(sizes)), ...floatUniforms(eps)];
+  const modulation = epilogue === 'modulatedSilu' ? [scaleShift!] : [];
+  if (!withStatistics) {
+    const program = groupNormOnePassProgram(sizes, x!.shape, epilogue);
+    return [gpu.runWebGPUProgram(program, [x!, weight!, bias!, ...modulation], 'float32', sizeUniforms)];
+  }
+  const statistics = gpu.runWebGPUProgram(groupStatisticsProgram(sizes), [x!], 'float32', sizeUniforms);
   const y = gpu.runWebGPUProgram(
     groupNormalizeProgram(x!.shape, epilogue),
-    [x!, statistics, weight!, bias!, ...(epilogue === 'modulatedSilu' ? [scaleShift!] : [])],
+    [x!, statistics, weight!, bias!, ...modulation],
     'float32',
     intUniforms(...sizeUniformValues(sizes)),
   );
@@ -77,43 +81,31 @@ function groupNormBackward(
   const groups = statistics!.shape[2] as number;
   const sizes = groupNormSizes(x!, groups);
   const uniforms = intUniforms(...sizeUniformValues(sizes));
-  const temporary: tf.TensorInfo[] = [];
-  try {
-    const sums = gpu.runWebGPUProgram(
-      groupGradientSumsProgram(sizes, epilogue),
-      [dy!, x!, weight!, statistics!, ...withBias],
-      'float32',
-      uniforms,
-    );
-    temporary.push(sums);
-    const dx = gpu.runWebGPUProgram(
-      groupNormInputGradientProgram(x!.shape, epilogue),
-      [dy!, x!, weight!, statistics!, sums, ...withBias],
-      'float32',
-      uniforms,
-    );
-    // These programs read the kernel's inputs of the same names, which differ by output and epilogue.
-    const channelSum = (output: 'weight' | 'bias') => {
-      const program = channelGradientSumProgram(sizes, epilogue, output);
-      const programInputs = program.variableNames.map((name) => (inputs as tf.NamedTensorInfoMap)[name]!);
-      return gpu.runWebGPUProgram(program, programInputs, 'float32', [
-        ...uniforms,
-        ...intUniforms(sizes.batch),
-      ]);
-    };
-    const dWeight = channelSum('weight');
-    const dBias = channelSum('bias');
-    if (epilogue !== 'modulatedSilu') return [dx, dWeight, dBias];
-    const dScaleShift = gpu.runWebGPUProgram(
-      modulationGradientProgram(sizes),
-      [dy!, x!, weight!, statistics!, bias!, scaleShift!],
-      'float32',
-      uniforms,
-    );
-    return [dx, dWeight, dBias, dScaleShift];
-  } finally {
-    for (const t of temporary) gpu.disposeData(t.dataId);
-  }
+  const dx = gpu.runWebGPUProgram(
+    groupNormInputGradientProgram(sizes, x!.shape, epilogue),
+    [dy!, x!, weight!, statistics!, ...withBias],
+    'float32',
+    uniforms,
+  );
+  // These programs read the kernel's inputs of the same names, which differ by output and epilogue.
+  const channelSum = (output: 'weight' | 'bias') => {
+    const program = channelGradientSumProgram(sizes, epilogue, output);
+    const programInputs = program.variableNames.map((name) => (inputs as tf.NamedTensorInfoMap)[name]!);
+    return gpu.runWebGPUProgram(program, programInputs, 'float32', [
+      ...uniforms,
+      ...intUniforms(sizes.batch),
+    ]);
+  };
+  const dWeight = channelSum('weight');
+  const dBias = channelSum('bias');
+  if (epilogue !== 'modulatedSilu') return [dx, dWeight, dBias];
+  const dScaleShift = gpu.runWebGPUProgram(
+    modulationGradientProgram(sizes),
+    [dy!, x!, weight!, statistics!, bias!, scaleShift!],
+    'float32',
+    uniforms,
+  );
+  return [dx, dWeight, dBias, dScaleShift];
 }
 
 function groupNormSizes(x: tf.TensorInfo, groups: number): GroupNormSizes {
