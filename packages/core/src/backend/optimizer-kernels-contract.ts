@@ -29,5 +29,13 @@ export interface EmaKernelAttrs {
   oneMinusDecay: number;
 }
 
-/** The sum of the squares of a float32 tensor's entries, a scalar: a gradient's squared L2 norm. */
+/**
+ * The sum of the squares of the entries of float32 tensors `x0`, `x1`, ... (one or more, of any
+ * shapes), a scalar: the squared global L2 norm of a model's gradients.
+ */
 export const SQUARED_SUM_KERNEL = 'Dalle2jsSquaredSum';
+
+/** The names of SQUARED_SUM_KERNEL's inputs for `count` tensors: x0, x1, ... */
+export function squaredSumInputNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `x${i}`);
+}

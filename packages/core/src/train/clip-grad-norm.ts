@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { SQUARED_SUM_KERNEL } from '../backend/optimizer-kernels-contract.js';
+import { SQUARED_SUM_KERNEL, squaredSumInputNames } from '../backend/optimizer-kernels-contract.js';
 import { ownKernelEnabled } from '../backend/webgpu-kernels/webgpu-kernels-switch.js';
 import { type Gradients, gradientList, withGradients } from './gradients.js';
 
@@ -33,10 +33,17 @@ export function clipCoefficient(grads: Gradients, maxNorm: number): ClipCoeffici
 /** The L2 norm of all gradients together, in float32, on the device. Owned by the caller. */
 export function globalGradNorm(grads: Gradients): tf.Scalar {
   return tf.tidy(() => {
-    const squares = gradientList(grads).map(squaredSum);
+    const list = gradientList(grads).filter((g) => g.size > 0);
+    if (list.length === 0) return tf.scalar(0);
+    if (list.every((g) => g.dtype === 'float32') && ownKernelEnabled(SQUARED_SUM_KERNEL, 'optimizer')) {
+      const names = squaredSumInputNames(list.length);
+      const inputs = Object.fromEntries(list.map((g, i) => [names[i]!, g]));
+      return tf.sqrt(tf.engine().runKernel(SQUARED_SUM_KERNEL, inputs, {}) as tf.Tensor) as tf.Scalar;
+    }
+    const squares = list.map((g) => tf.sum(tf.square(tf.cast(g, 'float32'))));
     // Not tf.addN: tfjs' webgpu AddN binds every input at once, past WebGPU's limit of 8 storage
     // buffers for a model's hundreds of gradients; its Concat (under stack) splits them.
-    return tf.sqrt(squares.length === 0 ? tf.scalar(0) : tf.sum(tf.stack(squares))) as tf.Scalar;
+    return tf.sqrt(tf.sum(tf.stack(squares))) as tf.Scalar;
   });
 }
 
@@ -49,12 +56,4 @@ export function clipGradNorm<G extends Gradients>(grads: G, maxNorm: number): Cl
   const clipped = tf.tidy(() => gradientList(grads).map((g) => tf.mul(g, coefficient)));
   coefficient.dispose();
   return { grads: withGradients(grads, clipped), totalNorm };
-}
-
-/** sum(g²) in float32: our kernel where the backend has it (webgpu, one dispatch), else two ops. */
-function squaredSum(g: tf.Tensor): tf.Tensor {
-  if (g.dtype === 'float32' && g.size > 0 && ownKernelEnabled(SQUARED_SUM_KERNEL, 'optimizer')) {
-    return tf.engine().runKernel(SQUARED_SUM_KERNEL, { x: g }, {}) as tf.Tensor;
-  }
-  return tf.sum(tf.square(tf.cast(g, 'float32')));
 }

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import {
   ADAMW_KERNEL,
   type AdamWKernelAttrs,
@@ -7,18 +7,15 @@ import {
   SQUARED_SUM_KERNEL,
 } from '../optimizer-kernels-contract.js';
 import { registerOwnKernels } from '../override-kernel.js';
+import { squaredSumOfAll } from './squared-sum-webgpu.js';
 import {
   elementwiseFields,
   floatUniforms,
-  intUniforms,
   type WebGpuBackend,
   type WebGpuProgram,
 } from './webgpu-program.js';
-import { REDUCE_THREADS, WORKGROUP_SUM } from './workgroup-sum.js';
 
 const ELEMENT_THREADS = 256;
-/** Entries one workgroup of the squared sum reduces: one dispatch up to this size, two beyond. */
-const SUM_CHUNK = REDUCE_THREADS * 64;
 
 /** An elementwise program over `shape` reading `variableNames`, computing `value` (WGSL) at `index`. */
 function elementwiseProgram(
@@ -80,65 +77,10 @@ function emaProgram(shape: number[]): WebGpuProgram {
 }
 
 /**
- * out [chunks]: per chunk of `uniforms.chunk` entries of x, the sum of their squares (or, without
- * `square`, of the entries: the second pass over the chunks' sums). A workgroup a chunk.
- */
-function chunkSumProgram(length: number, square: boolean): WebGpuProgram {
-  const chunks = Math.max(1, Math.ceil(length / SUM_CHUNK));
-  return {
-    variableNames: ['x'],
-    outputShape: chunks === 1 ? [] : [chunks],
-    shaderKey: `dalle2js_chunk_sum${square ? '_of_squares' : ''}`,
-    dispatchLayout: { x: [] },
-    dispatch: [chunks, 1, 1],
-    workgroupSize: [REDUCE_THREADS, 1, 1],
-    uniforms: 'length : i32, chunk : i32,',
-    getUserCode: () => `
-      ${WORKGROUP_SUM}
-      fn main(index : i32) {
-        let start = i32(workgroupId.x) * uniforms.chunk;
-        let end = min(start + uniforms.chunk, uniforms.length);
-        var sum = 0.0;
-        for (var i = start + i32(localId.x); i < end; i = i + ${REDUCE_THREADS}) {
-          let value = x[i];
-          sum = sum + ${square ? 'value * value' : 'value'};
-        }
-        let total = workgroupSum(sum);
-        if (localId.x == 0u) {
-          setOutputAtIndex(i32(workgroupId.x), total);
-        }
-      }
-    `,
-  };
-}
-
-/** The squared sum: one dispatch up to SUM_CHUNK entries, then one more per SUM_CHUNK-fold. */
-function squaredSum(gpu: WebGpuBackend, x: tf.TensorInfo): tf.TensorInfo {
-  let length = tf.util.sizeFromShape(x.shape);
-  let sums = gpu.runWebGPUProgram(
-    chunkSumProgram(length, true),
-    [x],
-    'float32',
-    intUniforms(length, SUM_CHUNK),
-  );
-  while (sums.shape.length > 0) {
-    length = sums.shape[0] as number;
-    const next = gpu.runWebGPUProgram(
-      chunkSumProgram(length, false),
-      [sums],
-      'float32',
-      intUniforms(length, SUM_CHUNK),
-    );
-    gpu.disposeData(sums.dataId);
-    sums = next;
-  }
-  return sums;
-}
-
-/**
  * The optimizer's updates in fewer dispatches than plain ops take: AdamW in three (the two
- * moments, then the parameter from them; about thirteen as ops), an EMA update in one (three), a
- * squared sum in one up to 16384 entries (two). `AdamW`, `EMA` and the gradient norm call them
+ * moments, then the parameter from them; about thirteen as ops), an EMA update in one (three), the
+ * squared norm of all gradients in one per seven gradients (two per gradient, then a stack and a
+ * sum; see `squaredSumOfAll`). `AdamW`, `EMA` and the gradient norm call them
  * while `setWebGpuKernels({ optimizer })` is on. Safe to call again.
  */
 export function registerOptimizerKernelsOnWebGpu(): void {
@@ -180,6 +122,6 @@ export function registerOptimizerKernelsOnWebGpu(): void {
       );
     },
     [SQUARED_SUM_KERNEL]: ({ inputs, backend }) =>
-      squaredSum(backend as WebGpuBackend, (inputs as { x: tf.TensorInfo }).x),
+      squaredSumOfAll(backend as WebGpuBackend, Object.values(inputs as Record<string, tf.TensorInfo>)),
   });
 }

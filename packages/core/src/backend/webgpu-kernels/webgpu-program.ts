@@ -36,7 +36,7 @@ export interface WebGpuBackend extends tf.KernelBackend {
     programDefinedUniform?: ProgramUniform[],
   ): tf.TensorInfo;
   disposeData(dataId: tf.DataId, force?: boolean): boolean;
-  device: { limits: { maxComputeWorkgroupStorageSize: number } };
+  device: { limits: { maxComputeWorkgroupStorageSize: number; maxStorageBuffersPerShaderStage: number } };
 }
 
 /** The most workgroups WebGPU guarantees along one dispatch dimension. */
