@@ -51,8 +51,11 @@ interface Trained {
   kernels: string[];
 }
 
-/** Three AdamW steps on a weight (decayed) and a bias (not), on the active backend. */
-async function train(): Promise<Trained> {
+/**
+ * Three AdamW steps on a weight (decayed) and a bias (not), on the active backend; `beforeStep(s)`
+ * runs before step s.
+ */
+async function train(beforeStep: (s: number) => void = () => {}): Promise<Trained> {
   const weight = tf.variable(tf.tensor(weight0, WEIGHT_SHAPE));
   const bias = tf.variable(tf.tensor(bias0, BIAS_SHAPE));
   const optimizer = new AdamW(
@@ -70,6 +73,7 @@ async function train(): Promise<Trained> {
   let kernels: string[] = [];
   try {
     for (let s = 0; s < STEPS; s++) {
+      beforeStep(s);
       const grads = new Map<tf.Variable, tf.Tensor>([
         [weight, tf.tensor(weightGrads[s]!, WEIGHT_SHAPE)],
         [bias, tf.tensor(biasGrads[s]!, BIAS_SHAPE)],
@@ -129,6 +133,20 @@ describe.skipIf(skipReason !== null)(
         expect(difference(fused.state.get(key)!, plain.state.get(key)!).relative, key).toBeLessThan(
           TOLERANCE,
         );
+      }
+    });
+
+    test('switching between the kernel (moments as one tensor) and the plain ops (two) between steps keeps the moments', async () => {
+      await selectBackend('webgpu');
+      const switched = await train((s) => setWebGpuKernels({ optimizer: s !== 1 }));
+      const weightRef = referenceAdamW(weight0, weightGrads, OPTIONS);
+      const pairs: [string, ArrayLike<number>, number[]][] = [
+        ['weight', switched.weight, weightRef.param],
+        ['weight.exp_avg', switched.state.get('weight.exp_avg')!, weightRef.expAvg],
+        ['weight.exp_avg_sq', switched.state.get('weight.exp_avg_sq')!, weightRef.expAvgSq],
+      ];
+      for (const [name, actual, expected] of pairs) {
+        expect(difference(actual, expected).relative, name).toBeLessThan(TOLERANCE);
       }
     });
 

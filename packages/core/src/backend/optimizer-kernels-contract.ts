@@ -3,9 +3,9 @@
 // small kernels for each. Other backends run the same computations as plain ops.
 
 /**
- * One AdamW update of one parameter: inputs param, grad, expAvg, expAvgSq (all of param's shape,
- * float32) and optionally gradScale (a float32 scalar the gradient is multiplied by first: a
- * clipping coefficient); outputs the new param, expAvg and expAvgSq.
+ * One AdamW update of one parameter: inputs param, grad (float32, of param's shape), moments
+ * [2, ...param's shape] (exp_avg, then exp_avg_sq) and optionally gradScale (a float32 scalar the
+ * gradient is multiplied by first: a clipping coefficient); outputs the new param and moments.
  */
 export const ADAMW_KERNEL = 'Dalle2jsAdamW';
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { AdamWMoments } from './adamw-moments.js';
 import { applyAdamW } from './apply-adamw.js';
 import { type Gradients, gradientList } from './gradients.js';
 import { namedVariables, type ParameterSource } from './named-variables.js';
@@ -23,8 +24,7 @@ export interface AdamWStepOptions {
 
 interface SlotState {
   step: number;
-  expAvg: tf.Variable;
-  expAvgSq: tf.Variable;
+  moments: AdamWMoments;
 }
 
 /**
@@ -95,8 +95,9 @@ export class AdamW {
   exportState(): Map<string, tf.Tensor> {
     const out = new Map<string, tf.Tensor>();
     for (const [name, slot] of this.state) {
-      out.set(`${name}.exp_avg`, tf.clone(slot.expAvg));
-      out.set(`${name}.exp_avg_sq`, tf.clone(slot.expAvgSq));
+      const [expAvg, expAvgSq] = slot.moments.read();
+      out.set(`${name}.exp_avg`, expAvg);
+      out.set(`${name}.exp_avg_sq`, expAvgSq);
       out.set(`${name}.step`, tf.scalar(slot.step, 'int32'));
     }
     return out;
@@ -134,8 +135,7 @@ export class AdamW {
     for (const [i, [name, { expAvg, expAvgSq }]] of [...next].entries()) {
       this.state.set(name, {
         step: steps[i] as number,
-        expAvg: tf.tidy(() => tf.variable(tf.cast(expAvg, 'float32'), false)),
-        expAvgSq: tf.tidy(() => tf.variable(tf.cast(expAvgSq, 'float32'), false)),
+        moments: AdamWMoments.from(expAvg, expAvgSq),
       });
     }
   }
@@ -145,10 +145,7 @@ export class AdamW {
   }
 
   private disposeState(): void {
-    for (const slot of this.state.values()) {
-      slot.expAvg.dispose();
-      slot.expAvgSq.dispose();
-    }
+    for (const slot of this.state.values()) slot.moments.dispose();
     this.state.clear();
   }
 
@@ -184,18 +181,14 @@ export class AdamW {
     }
     let slot = this.state.get(name);
     if (slot === undefined) {
-      slot = {
-        step: 0,
-        expAvg: tf.tidy(() => tf.variable(tf.zerosLike(param), false)),
-        expAvgSq: tf.tidy(() => tf.variable(tf.zerosLike(param), false)),
-      };
+      slot = { step: 0, moments: AdamWMoments.zeros(param.shape) };
       this.state.set(name, slot);
     }
     slot.step += 1;
     const { beta1, beta2, eps, lr } = this;
     const decay = this.weightDecay > 0 && this.decays(name, param) ? this.weightDecay : 0;
     // Per-step scalars in float64, as PyTorch computes them on the host.
-    applyAdamW(param, grad, slot, {
+    applyAdamW(param, grad, slot.moments, {
       beta1,
       beta2,
       eps,

@@ -1,38 +1,36 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ADAMW_KERNEL, type AdamWKernelAttrs } from '../backend/optimizer-kernels-contract.js';
 import { ownKernelEnabled } from '../backend/webgpu-kernels/webgpu-kernels-switch.js';
-
-/** A parameter's AdamW moments, updated in place with it. */
-export interface AdamWMoments {
-  expAvg: tf.Variable;
-  expAvgSq: tf.Variable;
-}
+import type { AdamWMoments } from './adamw-moments.js';
 
 /**
  * One AdamW update of `param` and its moments from `grad`, times `gradScale` when given: our kernel
- * where the backend has it (webgpu, three dispatches), else plain ops (about thirteen kernels), the
+ * where the backend has it (webgpu, two dispatches), else plain ops (about thirteen kernels), the
  * same computation.
  */
 export function applyAdamW(
   param: tf.Variable,
   grad: tf.Tensor,
-  { expAvg, expAvgSq }: AdamWMoments,
+  moments: AdamWMoments,
   { gradScale, ...attrs }: AdamWKernelAttrs & { gradScale?: tf.Scalar | undefined },
 ): void {
   const { beta1, beta2, eps, stepSize, biasCorrection2Sqrt, decayFactor } = attrs;
   const scale: tf.NamedTensorMap = gradScale ? { gradScale } : {};
-  tf.tidy(() => {
-    const float32 = [param, grad, ...Object.values(scale)].every((t) => t.dtype === 'float32');
-    if (float32 && ownKernelEnabled(ADAMW_KERNEL, 'optimizer')) {
-      const inputs = { param, grad, expAvg, expAvgSq, ...scale };
-      const [p, m, v] = tf
+  const float32 = [param, grad, ...Object.values(scale)].every((t) => t.dtype === 'float32');
+  if (float32 && ownKernelEnabled(ADAMW_KERNEL, 'optimizer')) {
+    const packed = moments.asPacked();
+    tf.tidy(() => {
+      const inputs = { param, grad, moments: packed, ...scale };
+      const [p, m] = tf
         .engine()
         .runKernel(ADAMW_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-      expAvg.assign(m!);
-      expAvgSq.assign(v!);
+      packed.assign(m!);
       param.assign(p!);
-      return;
-    }
+    });
+    return;
+  }
+  const [expAvg, expAvgSq] = moments.asSeparate();
+  tf.tidy(() => {
     const decayed = decayFactor === 1 ? param : tf.mul(param, decayFactor);
     const g = gradScale ? tf.mul(grad, gradScale) : grad;
     const m = tf.add(tf.mul(expAvg, beta1), tf.mul(g, 1 - beta1));

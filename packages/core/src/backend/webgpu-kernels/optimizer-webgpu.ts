@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import {
   ADAMW_KERNEL,
   type AdamWKernelAttrs,
@@ -10,6 +10,7 @@ import { registerOwnKernels } from '../override-kernel.js';
 import { squaredSumOfAll } from './squared-sum-webgpu.js';
 import {
   elementwiseFields,
+  flatDispatch,
   floatUniforms,
   type WebGpuBackend,
   type WebGpuProgram,
@@ -41,28 +42,38 @@ function elementwiseProgram(
 }
 
 /**
- * An AdamW moment: beta m + (1 - beta) g, or with `squared` beta v + (1 - beta) g², where g is the
- * gradient, times gradScale[0] when `scaled`.
+ * Both AdamW moments [2, ...shape], a thread per parameter entry: m' = beta1 m + (1 - beta1) g and
+ * v' = beta2 v + (1 - beta2) g², where g is the gradient, times gradScale[0] when `scaled`.
  */
-function momentProgram(shape: number[], squared: boolean, scaled: boolean): WebGpuProgram {
-  const g = scaled ? '(grad[index] * gradScale[0])' : 'grad[index]';
-  return elementwiseProgram(
-    `adamw_${squared ? 'second' : 'first'}_moment${scaled ? '_scaled' : ''}`,
-    ['moment', 'grad', ...(scaled ? ['gradScale'] : [])],
-    shape,
-    'beta : f32, oneMinusBeta : f32,',
-    `moment[index] * uniforms.beta + ${squared ? `${g} * ${g}` : g} * uniforms.oneMinusBeta`,
-  );
+function momentsProgram(shape: number[], scaled: boolean): WebGpuProgram {
+  const entries = tf.util.sizeFromShape(shape);
+  return {
+    variableNames: ['moments', 'grad', ...(scaled ? ['gradScale'] : [])],
+    shaderKey: `dalle2js_adamw_moments${scaled ? '_scaled' : ''}`,
+    ...elementwiseFields([2, ...shape], ELEMENT_THREADS),
+    dispatch: flatDispatch(entries, ELEMENT_THREADS),
+    uniforms: 'beta1 : f32, oneMinusBeta1 : f32, beta2 : f32, oneMinusBeta2 : f32,',
+    getUserCode: () => `
+      fn main(index : i32) {
+        let entries = uniforms.size / 2;
+        if (index < entries) {
+          let g = grad[index]${scaled ? ' * gradScale[0]' : ''};
+          setOutputAtIndex(index, moments[index] * uniforms.beta1 + g * uniforms.oneMinusBeta1);
+          setOutputAtIndex(entries + index, moments[entries + index] * uniforms.beta2 + g * g * uniforms.oneMinusBeta2);
+        }
+      }
+    `,
+  };
 }
 
 /** The AdamW parameter update: decayFactor p - stepSize m / (sqrt(v) / biasCorrection2Sqrt + eps). */
 function adamWParameterProgram(shape: number[]): WebGpuProgram {
   return elementwiseProgram(
     'adamw_parameter',
-    ['param', 'expAvg', 'expAvgSq'],
+    ['param', 'moments'],
     shape,
     'decayFactor : f32, stepSize : f32, biasCorrection2Sqrt : f32, eps : f32,',
-    'param[index] * uniforms.decayFactor - expAvg[index] / (sqrt(expAvgSq[index]) / uniforms.biasCorrection2Sqrt + uniforms.eps) * uniforms.stepSize',
+    'param[index] * uniforms.decayFactor - moments[index] / (sqrt(moments[uniforms.size + index]) / uniforms.biasCorrection2Sqrt + uniforms.eps) * uniforms.stepSize',
   );
 }
 
@@ -77,8 +88,8 @@ function emaProgram(shape: number[]): WebGpuProgram {
 }
 
 /**
- * The optimizer's updates in fewer dispatches than plain ops take: AdamW in three (the two
- * moments, then the parameter from them; about thirteen as ops), an EMA update in one (three), the
+ * The optimizer's updates in fewer dispatches than plain ops take: AdamW in two (both moments,
+ * then the parameter from them; about thirteen as ops), an EMA update in one (three), the
  * squared norm of all gradients in one per seven gradients (two per gradient, then a stack and a
  * sum; see `squaredSumOfAll`). `AdamW`, `EMA` and the gradient norm call them
  * while `setWebGpuKernels({ optimizer })` is on. Safe to call again.
@@ -87,29 +98,22 @@ export function registerOptimizerKernelsOnWebGpu(): void {
   registerOwnKernels('webgpu', {
     [ADAMW_KERNEL]: ({ inputs, backend, attrs }) => {
       const gpu = backend as WebGpuBackend;
-      const { param, grad, expAvg, expAvgSq, gradScale } = inputs as Record<
-        string,
-        tf.TensorInfo | undefined
-      >;
+      const { param, grad, moments, gradScale } = inputs as Record<string, tf.TensorInfo | undefined>;
       const a = attrs as unknown as AdamWKernelAttrs;
-      const shape = param!.shape;
       const scale = gradScale ? [gradScale] : [];
-      const moment = (previous: tf.TensorInfo, squared: boolean, beta: number) =>
-        gpu.runWebGPUProgram(
-          momentProgram(shape, squared, scale.length > 0),
-          [previous, grad!, ...scale],
-          'float32',
-          floatUniforms(beta, 1 - beta),
-        );
-      const m = moment(expAvg!, false, a.beta1);
-      const v = moment(expAvgSq!, true, a.beta2);
+      const next = gpu.runWebGPUProgram(
+        momentsProgram(param!.shape, scale.length > 0),
+        [moments!, grad!, ...scale],
+        'float32',
+        floatUniforms(a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2),
+      );
       const p = gpu.runWebGPUProgram(
-        adamWParameterProgram(shape),
-        [param!, m, v],
+        adamWParameterProgram(param!.shape),
+        [param!, next],
         'float32',
         floatUniforms(a.decayFactor, a.stepSize, a.biasCorrection2Sqrt, a.eps),
       );
-      return [p, m, v];
+      return [p, next];
     },
     [EMA_KERNEL]: ({ inputs, backend, attrs }) => {
       const { shadow, param } = inputs as Record<string, tf.TensorInfo>;
