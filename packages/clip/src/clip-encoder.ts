@@ -47,12 +47,13 @@ export class CLIPEncoderLayer extends Module {
   /** [B, T, D] -> [B, T, D] */
   apply(x: tf.Tensor, inputs: CLIPEncoderInputs = {}): tf.Tensor {
     return tf.tidy(() => {
-      const attended = this.self_attn.apply(this.layer_norm1.apply(x), {
+      // Both residuals are added by the projections' kernels, on webgpu.
+      const h = this.self_attn.apply(this.layer_norm1.apply(x), {
         causal: inputs.causal ?? false,
         keyPaddingMask: inputs.attentionMask,
-      });
-      const h = tf.add(x, attended); // [B, T, D]
-      return tf.add(h, this.mlp.apply(this.layer_norm2.apply(h)));
+        residual: x,
+      }); // [B, T, D]
+      return this.mlp.apply(this.layer_norm2.apply(h), { residual: h });
     });
   }
 }

@@ -133,6 +133,20 @@ describe('Conv2d', () => {
     x.dispose();
   });
 
+  test('adds a residual of the output shape, and names a wrong one', async () => {
+    const conv = new Conv2d(3, 4, 3, { stride: 2, padding: 1, rng: gen });
+    const x = gen.randnTensor([2, 7, 7, 3]);
+    const residual = gen.randnTensor([2, 4, 4, 4]);
+    const plain = tf.add(conv.apply(x), residual);
+    const fused = conv.apply(x, { residual });
+    expect(Array.from(await fused.data())).toEqual(Array.from(await plain.data()));
+    expect(() => conv.apply(x, { residual: tf.zeros([2, 7, 7, 4]) })).toThrow(
+      "Conv2d: expected residual of the output's shape [2, 4, 4, 4], got [2, 7, 7, 4]",
+    );
+    tf.dispose([x, residual, plain, fused]);
+    conv.dispose();
+  });
+
   test('names the expected and actual shapes on a wrong input, and rejects bad options', () => {
     const conv = new Conv2d(3, 2, 3, { rng: gen });
     const wrongChannels = tf.zeros([1, 4, 4, 4]);

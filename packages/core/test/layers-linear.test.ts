@@ -99,6 +99,20 @@ describe('Linear', () => {
     x.dispose();
   });
 
+  test('adds a residual of the output shape, and names a wrong one', async () => {
+    const linear = new Linear(3, 2, { rng: gen });
+    const x = randn([2, 4, 3]);
+    const residual = randn([2, 4, 2]);
+    const plain = tf.add(linear.apply(x), residual);
+    const fused = linear.apply(x, { residual });
+    expect(Array.from(await fused.data())).toEqual(Array.from(await plain.data()));
+    expect(() => linear.apply(x, { residual: tf.zeros([8, 2]) })).toThrow(
+      "Linear: expected residual of the output's shape [2, 4, 2], got [8, 2]",
+    );
+    tf.dispose([x, residual, plain, fused]);
+    linear.dispose();
+  });
+
   test('names the expected and actual shapes on a wrong input', () => {
     const linear = new Linear(3, 2, { rng: gen });
     const x = tf.zeros([2, 5]);

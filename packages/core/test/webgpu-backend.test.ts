@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest'
 import { selectBackend, setWebGpuKernels } from '../src/backend/index.js';
 import { splitSizes } from '../src/backend/webgpu-kernels/conv2d-filter-grad-webgpu.js';
 import { fusedAttentionAvailable } from '../src/layers/fused-attention.js';
-import { Conv2d, GroupNorm, LayerNorm, MultiheadAttention } from '../src/layers/index.js';
+import { Conv2d, GroupNorm, LayerNorm, Linear, MultiheadAttention } from '../src/layers/index.js';
 import { TorchGenerator } from '../src/random/index.js';
 import {
   countDispatches,
@@ -321,6 +321,77 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
         norm.dispose();
       }
     });
+
+    test.each([
+      {
+        label: 'conv 3x3',
+        layer: () => new Conv2d(12, 20, 3, { padding: 1, rng: new TorchGenerator(4) }),
+        x: [2, 9, 7, 12],
+        y: [2, 9, 7, 20],
+      },
+      // 150 output pixels on 8 x 8 at 256 channels in: the inner sum splits, and only the first split adds.
+      {
+        label: 'conv 3x3, inner sum split',
+        layer: () => new Conv2d(256, 8, 3, { padding: 'same', rng: new TorchGenerator(4) }),
+        x: [1, 8, 8, 256],
+        y: [1, 8, 8, 8],
+      },
+      {
+        label: 'linear',
+        layer: () => new Linear(24, 36, { rng: new TorchGenerator(4) }),
+        x: [3, 11, 24],
+        y: [3, 11, 36],
+      },
+      {
+        label: 'linear, inner sum split',
+        layer: () => new Linear(2048, 8, { rng: new TorchGenerator(4) }),
+        x: [3, 2048],
+        y: [3, 8],
+      },
+    ])(
+      'a layer with a residual agrees with the plain ops on cpu, with its gradients, and adds it in its own kernel: $label',
+      async ({ layer: make, x: xShape, y: yShape }) => {
+        await selectBackend('cpu');
+        const layer = make();
+        const [weight, bias] = [layer.weight, layer.bias!];
+        const x = randn(xShape);
+        const residual = randn(yShape);
+        const upstream = randn(yShape);
+        try {
+          await expectAgreement(() => {
+            const input = tf.tensor(x.values, xShape);
+            const skip = tf.tensor(residual.values, yShape);
+            const r = tf.tensor(upstream.values, yShape);
+            const apply = (z: tf.Tensor, s: tf.Tensor) =>
+              (layer as Conv2d | Linear).apply(z as tf.Tensor4D, { residual: s });
+            const loss = () => tf.sum(tf.mul(apply(input, skip), r)) as tf.Scalar;
+            const { value, grads } = tf.variableGrads(loss, [weight, bias]);
+            const [inputGrad, skipGrad] = tf.grads((z: tf.Tensor, s: tf.Tensor) =>
+              tf.sum(tf.mul(apply(z, s), r)),
+            )([input, skip]);
+            return [apply(input, skip), value, grads[weight.name]!, grads[bias.name]!, inputGrad!, skipGrad!];
+          });
+          await selectBackend('webgpu');
+          const input = tf.tensor(x.values, xShape);
+          const skip = tf.tensor(residual.values, yShape);
+          const apply = (options = {}) => (layer as Conv2d | Linear).apply(input as tf.Tensor4D, options);
+          // Ours: no dispatch for the residual; tfjs': an add after the layer.
+          const alone = countDispatches(() => tf.dispose(apply()));
+          const withResidual = countDispatches(() => tf.dispose(apply({ residual: skip })));
+          expect(withResidual).toBe(ours ? alone : alone + 1);
+          await expectNoLeaksOnWebgpu(() => {
+            const { value, grads } = tf.variableGrads(
+              () => tf.sum(apply({ residual: skip })) as tf.Scalar,
+              [weight],
+            );
+            return [value, ...Object.values(grads)];
+          });
+          tf.dispose([input, skip]);
+        } finally {
+          layer.dispose();
+        }
+      },
+    );
 
     test.each([
       { shape: [2, 6, 5, 32], groups: 8 },

@@ -112,8 +112,9 @@ class PriorTransformerBlock extends Module {
   /** [B, S, dim] -> [B, S, dim] */
   apply(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const h = tf.add(x, this.self_attn.apply(this.layer_norm1.apply(x), { causal: true }));
-      return tf.add(h, this.mlp.apply(this.layer_norm2.apply(h)));
+      // Both residuals are added by the projections' kernels, on webgpu.
+      const h = this.self_attn.apply(this.layer_norm1.apply(x), { causal: true, residual: x });
+      return this.mlp.apply(this.layer_norm2.apply(h), { residual: h });
     });
   }
 }

@@ -64,15 +64,16 @@ export class AttentionBlock extends Module {
       let tokens = tf.reshape(x, [b, h * w, c]); // [B, HW, C]
       if (this.norm1 !== undefined && this.attn1 !== undefined) {
         const normed = tf.reshape(this.norm1.apply(x), [b, h * w, c]); // [B, HW, C]
-        tokens = tf.add(tokens, this.attn1.apply(normed));
+        // The residual is added by the output projection's kernel, on webgpu.
+        tokens = this.attn1.apply(normed, { residual: tokens });
       }
       if (this.norm2 !== undefined && this.attn2 !== undefined) {
         if (context === undefined) throw new Error('AttentionBlock: cross-attention needs context tokens');
-        const attended = this.attn2.apply(this.norm2.apply(tokens), {
+        tokens = this.attn2.apply(this.norm2.apply(tokens), {
           context: context.tokens,
           keyPaddingMask: context.mask,
+          residual: tokens,
         });
-        tokens = tf.add(tokens, attended);
       }
       return tf.reshape(tokens, [b, h, w, c]);
     });

@@ -49,12 +49,12 @@ export class ResnetBlock2D extends Module {
   /** x [B, H, W, in], activatedEmb = silu(emb) [B, timeEmbedDim] -> [B, H, W, out] */
   apply(x: tf.Tensor, activatedEmb: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      let h = this.conv1.apply(this.norm1.apply(x, { activation: 'silu' })); // [B, H, W, out]
+      const h = this.conv1.apply(this.norm1.apply(x, { activation: 'silu' })); // [B, H, W, out]
       // silu(norm2(h) (1 + scale) + shift), one fused kernel on webgpu.
       const scaleShift = this.time_emb_proj.apply(activatedEmb); // [B, 2 out]: scales, then shifts
-      h = this.conv2.apply(this.norm2.apply(h, { activation: 'silu', scaleShift }));
       const skip = this.conv_shortcut === undefined ? x : this.conv_shortcut.apply(x);
-      return tf.add(skip, h);
+      // The skip is added as conv2 stores its output, on webgpu.
+      return this.conv2.apply(this.norm2.apply(h, { activation: 'silu', scaleShift }), { residual: skip });
     });
   }
 }

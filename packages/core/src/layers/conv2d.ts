@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../nn/module.js';
 import type { Rng } from '../random/rng.js';
 import { assertLastDim, assertPositiveInteger, assertRank } from './check-shape.js';
+import { conv2dResidualAvailable, conv2dWithResidual } from './conv2d-residual.js';
 import { biasBound, kaimingUniformBound, resolveRng, uniformInit } from './init.js';
+
+export interface Conv2dApplyOptions {
+  /**
+   * A tensor of the output's shape added to it (a ResNet block's skip): on webgpu inside the conv's
+   * kernel, elsewhere by an add after it.
+   */
+  residual?: tf.Tensor;
+}
 
 export interface Conv2dOptions {
   /** Default 1. */
@@ -63,29 +72,48 @@ export class Conv2d extends Module {
         : tf.tidy(() => this.addParameter('bias', uniformInit(rng, [outChannels], biasBound(fanIn))));
   }
 
-  /** [B, H, W, in] -> [B, H', W', out] */
-  apply(x: tf.Tensor): tf.Tensor {
+  /** [B, H, W, in] -> [B, H', W', out], plus `residual` when given. */
+  apply(x: tf.Tensor, { residual }: Conv2dApplyOptions = {}): tf.Tensor {
     assertRank('Conv2d', x, 4, `[B, H, W, ${this.inChannels}]`);
     assertLastDim('Conv2d', x, this.inChannels, 'channels');
     return tf.tidy(() => {
-      let input = x as tf.Tensor4D;
-      let pad: 'same' | 'valid' = 'valid';
-      if (this.padding === 'same') pad = 'same';
-      else if (typeof this.padding === 'number' && this.padding > 0) {
-        const p = this.padding;
-        input = tf.pad(input, [
-          [0, 0],
-          [p, p],
-          [p, p],
-          [0, 0],
-        ]);
-      }
+      const { input, pad } = this.padded(x as tf.Tensor4D);
       const filter = this.weight as tf.Tensor4D;
-      if (this.bias === undefined) return tf.conv2d(input, filter, this.stride, pad);
-      if (!canFuseBias()) return tf.add(tf.conv2d(input, filter, this.stride, pad), this.bias);
-      // One kernel with the bias added in (the backends' FusedConv2D), not a conv and an add.
-      return tf.fused.conv2d({ x: input, filter, strides: this.stride, pad, bias: this.bias });
+      if (residual === undefined) return this.convolve(input, filter, pad);
+      const { outShape } = tf.backend_util.computeConv2DInfo(input.shape, filter.shape, this.stride, 1, pad);
+      if (!tf.util.arraysEqual(residual.shape, outShape)) {
+        throw new Error(
+          `Conv2d: expected residual of the output's shape [${outShape.join(', ')}], got [${residual.shape.join(', ')}]`,
+        );
+      }
+      if (this.bias !== undefined && residual.dtype === 'float32' && conv2dResidualAvailable()) {
+        return conv2dWithResidual(input, filter, this.bias, residual, this.stride, pad);
+      }
+      return tf.add(this.convolve(input, filter, pad), residual);
     });
+  }
+
+  /** The input with a numeric padding applied, and the padding left for the conv. */
+  private padded(x: tf.Tensor4D): { input: tf.Tensor4D; pad: 'same' | 'valid' } {
+    if (this.padding === 'same') return { input: x, pad: 'same' };
+    if (typeof this.padding === 'number' && this.padding > 0) {
+      const p = this.padding;
+      const input = tf.pad(x, [
+        [0, 0],
+        [p, p],
+        [p, p],
+        [0, 0],
+      ]);
+      return { input, pad: 'valid' };
+    }
+    return { input: x, pad: 'valid' };
+  }
+
+  private convolve(input: tf.Tensor4D, filter: tf.Tensor4D, pad: 'same' | 'valid'): tf.Tensor {
+    if (this.bias === undefined) return tf.conv2d(input, filter, this.stride, pad);
+    if (!canFuseBias()) return tf.add(tf.conv2d(input, filter, this.stride, pad), this.bias);
+    // One kernel with the bias added in (the backends' FusedConv2D), not a conv and an add.
+    return tf.fused.conv2d({ x: input, filter, strides: this.stride, pad, bias: this.bias });
   }
 }
 

@@ -1,6 +1,6 @@
 export type { ActivationName } from './activations.js';
 export { activation, activationNames, gelu, geluTanh, quickGelu, silu } from './activations.js';
-export type { Conv2dOptions } from './conv2d.js';
+export type { Conv2dApplyOptions, Conv2dOptions } from './conv2d.js';
 export { Conv2d } from './conv2d.js';
 export type { EmbeddingOptions } from './embedding.js';
 export { Embedding } from './embedding.js';
@@ -10,7 +10,7 @@ export type { HeadsLayout, HeadsMatMulOptions } from './heads-matmul.js';
 export { headsMatMul, headsMatMulAvailable } from './heads-matmul.js';
 export type { LayerNormOptions } from './layer-norm.js';
 export { LayerNorm } from './layer-norm.js';
-export type { LinearOptions } from './linear.js';
+export type { LinearApplyOptions, LinearOptions } from './linear.js';
 export { Linear } from './linear.js';
 export type { MLPOptions } from './mlp.js';
 export { MLP } from './mlp.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Module } from '../nn/module.js';
 import type { Rng } from '../random/rng.js';
 import { type ActivationName, activation } from './activations.js';
-import { Linear } from './linear.js';
+import { Linear, type LinearApplyOptions } from './linear.js';
 
 export interface MLPOptions {
   /** Default 'gelu' (exact). */
@@ -26,8 +26,8 @@ export class MLP extends Module {
     this.fc2 = this.addModule('fc2', new Linear(hiddenDim, options.outDim ?? dim, { rng: options.rng }));
   }
 
-  /** [..., dim] -> [..., outDim] */
-  apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.fc2.apply(this.act(this.fc1.apply(x))));
+  /** [..., dim] -> [..., outDim], plus `residual` (see `LinearApplyOptions`) when given. */
+  apply(x: tf.Tensor, options: LinearApplyOptions = {}): tf.Tensor {
+    return tf.tidy(() => this.fc2.apply(this.act(this.fc1.apply(x)), options));
   }
 }

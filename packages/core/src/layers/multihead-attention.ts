@@ -23,6 +23,11 @@ export interface AttentionInputs {
   causal?: boolean;
   /** [B, S], 1 = keep, 0 = padded key. */
   keyPaddingMask?: tf.Tensor;
+  /**
+   * [B, T, dim], added to the output (a transformer's residual stream): on webgpu inside the
+   * output projection's kernel.
+   */
+  residual?: tf.Tensor;
 }
 
 /**
@@ -60,9 +65,9 @@ export class MultiheadAttention extends Module {
     this.out_proj = this.addModule('out_proj', new Linear(dim, dim, linear));
   }
 
-  /** x [B, T, dim] -> [B, T, dim] */
+  /** x [B, T, dim] -> [B, T, dim] (plus `inputs.residual`) */
   apply(x: tf.Tensor, inputs: AttentionInputs = {}): tf.Tensor {
-    const { context, causal = false, keyPaddingMask } = inputs;
+    const { context, causal = false, keyPaddingMask, residual } = inputs;
     assertRank('MultiheadAttention', x, 3, `[B, T, ${this.dim}]`);
     assertLastDim('MultiheadAttention', x, this.dim);
     const [b, t] = x.shape as [number, number, number];
@@ -99,7 +104,7 @@ export class MultiheadAttention extends Module {
         // The products read and write [B, len, H, d]: no transposes to and from [B, H, len, d].
         const scores = headsMatMul(qs, ks, { transposeB: true, layoutA: 'heads', layoutB: 'heads' }); // [B, H, T, S]
         const out = headsMatMul(weights(scores), vs, { layoutB: 'heads', layoutOut: 'heads' }); // [B, T, H, d]
-        return this.out_proj.apply(tf.reshape(out, [b, t, this.dim]));
+        return this.out_proj.apply(tf.reshape(out, [b, t, this.dim]), { residual });
       }
       const heads = (y: tf.Tensor) => tf.transpose(y, [0, 2, 1, 3]); // [B, H, len, d]
       const [q, k, v] = [heads(qs), heads(ks), heads(vs)];
@@ -111,7 +116,7 @@ export class MultiheadAttention extends Module {
         attended = tf.matMul(weights(tf.matMul(q, k, false, true)), v); // scores [B, H, T, S]
       }
       const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [b, t, this.dim]); // [B, T, dim]
-      return this.out_proj.apply(merged);
+      return this.out_proj.apply(merged, { residual });
     });
   }
 }

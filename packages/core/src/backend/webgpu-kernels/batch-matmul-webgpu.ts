@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { overrideKernel } from '../override-kernel.js';
+import { overrideKernel, registerOwnKernels } from '../override-kernel.js';
+import { LINEAR_RESIDUAL_KERNEL } from '../residual-kernels-contract.js';
 import { TILE_INNER } from './conv-gemm.js';
 import { type Contiguous, type MatMulLayout, matMulProgram, matMulTiling } from './matmul-program.js';
 import { sumSplits } from './split-sum.js';
 import { splitInner, tileCounts } from './tiled-gemm.js';
 import { webGpuKernelEnabled } from './webgpu-kernels-switch.js';
-import { intUniforms, type WebGpuBackend } from './webgpu-program.js';
+import { intUniforms, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -35,6 +36,38 @@ export function overrideBatchMatMulOnWebGpu(): void {
       return batchMatMul(args.backend as WebGpuBackend, a!, b!, bias, plan);
     });
   }
+}
+
+/**
+ * LINEAR_RESIDUAL_KERNEL: a b + bias + residual in one program (with its split sums) where our
+ * matMul applies; else our or tfjs' fused matMul, then an add. Safe to call again.
+ */
+export function registerLinearResidualOnWebGpu(): void {
+  registerOwnKernels('webgpu', {
+    [LINEAR_RESIDUAL_KERNEL]: ({ inputs, backend }) => {
+      const gpu = backend as WebGpuBackend;
+      const { a, b, bias, residual } = inputs as Record<string, tf.TensorInfo>;
+      const plan = webGpuKernelEnabled('matMul')
+        ? planMatMul(a!, b!, { transposeA: false, transposeB: false }, bias)
+        : null;
+      if (plan && plan.batches === 1) return batchMatMul(gpu, a!, b!, bias, plan, residual);
+      const product = runWebGpuKernel(
+        tf._FusedMatMul,
+        gpu,
+        { a: a!, b: b!, bias: bias! },
+        {
+          transposeA: false,
+          transposeB: false,
+          activation: 'linear',
+        },
+      );
+      try {
+        return runWebGpuKernel(tf.Add, gpu, { a: product, b: residual! }, {});
+      } finally {
+        gpu.disposeData(product.dataId);
+      }
+    },
+  });
 }
 
 /** A batched product as our program runs it: C [batches, rows, cols] = A B, inner entries summed. */
@@ -99,8 +132,8 @@ export function planMatMul(
 }
 
 /**
- * Runs `plan` on `a` and `b` (and `bias`), the inner sum split where there are few tiles, and adds
- * the splits.
+ * Runs `plan` on `a` and `b` (and `bias`, and `residual` for a product of one batch entry), the
+ * inner sum split where there are few tiles, and adds the splits.
  */
 export function batchMatMul(
   gpu: WebGpuBackend,
@@ -108,6 +141,7 @@ export function batchMatMul(
   b: tf.TensorInfo,
   bias: tf.TensorInfo | undefined,
   plan: MatMulPlan,
+  residual?: tf.TensorInfo,
 ): tf.TensorInfo {
   const { rows, cols, inner, batches } = plan;
   const storage = gpu.device.limits.maxComputeWorkgroupStorageSize;
@@ -118,6 +152,7 @@ export function batchMatMul(
     vec4A: (plan.a === 'tile' ? rows : inner) % 4 === 0,
     vec4B: (plan.b === 'tile' ? cols : inner) % 4 === 0,
     bias: bias !== undefined,
+    residual: residual !== undefined,
   };
   const [colTiles, rowTiles] = tileCounts(rows, cols, layout.tiling);
   // Splits only where the tiles of all batch entries are few, so batches x splits stays small.
@@ -139,7 +174,8 @@ export function batchMatMul(
     ...strides.c,
   );
   const program = matMulProgram(layout, rows, cols, batches, splits);
-  const partial = gpu.runWebGPUProgram(program, bias ? [a, b, bias] : [a, b], 'float32', uniforms);
+  const inputs = [a, b, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+  const partial = gpu.runWebGPUProgram(program, inputs, 'float32', uniforms);
   return sumSplits(gpu, partial, splits, plan.shape);
 }
 

@@ -44,8 +44,8 @@ export function conv2dSharedBytes({ rowBlocks, colBlocks }: GemmTiling): number 
  * each step, threads load 4 x 4 blocks of it (four output pixels by four input channels,
  * contiguous in x: one vec4 read each when `in` is a multiple of 4) and all threads load vec4s of
  * W's rows into shared memory; then every thread accumulates its entries of the tile (see
- * `splitGemmMain`), the inner sum split `splits` ways. With `bias`, a third input [out] is added to
- * each output channel.
+ * `splitGemmMain`), the inner sum split `splits` ways. With `bias`, an input [out] is added to
+ * each output channel; with `residual`, an input of y's shape to y.
  */
 export function conv2dProgram(
   rows: number,
@@ -54,19 +54,20 @@ export function conv2dProgram(
   tiling: GemmTiling,
   splits: number,
   bias = false,
+  residual = false,
 ): WebGpuProgram {
   const { rowBlocks, colBlocks } = tiling;
   const vec4X = inChannels % 4 === 0;
   const vec4W = cols % 4 === 0;
   const colVec4s = colBlocks * B_BLOCK_VEC4S;
   return {
-    variableNames: ['x', 'W', ...(bias ? ['bias'] : [])],
+    variableNames: ['x', 'W', ...(bias ? ['bias'] : []), ...(residual ? ['residual'] : [])],
     outputShape: [splits, rows, cols],
-    shaderKey: `dalle2js_conv2d_${rowBlocks}x${colBlocks}_${vec4X}_${vec4W}_${bias}`,
+    shaderKey: `dalle2js_conv2d_${rowBlocks}x${colBlocks}_${vec4X}_${vec4W}_${bias}_${residual}`,
     dispatchLayout: { x: [0, 1, 2] },
     dispatch: [...tileCounts(rows, cols, tiling), splits],
     workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
-    variableComponents: [vec4X ? 4 : 1, vec4W ? 4 : 1, ...(bias ? [1] : [])],
+    variableComponents: [vec4X ? 4 : 1, vec4W ? 4 : 1, ...(bias ? [1] : []), ...(residual ? [1] : [])],
     uniforms: convGemmUniforms('inChannels'),
     getUserCode: () => `
       var<workgroup> tileA : array<array<vec4<f32>, ${aRowVec4s(rowBlocks)}>, ${TILE_INNER}>;
@@ -126,6 +127,7 @@ ${fillTile('tileB', TILE_INNER, colVec4s, (k, v) => `loadW(step * ${TILE_INNER} 
   aStride: BLOCK / 4,
   bStride: B_BLOCK_VEC4S,
   bias,
+  residual,
 })}
     `,
   };

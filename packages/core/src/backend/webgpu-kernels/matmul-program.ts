@@ -28,6 +28,8 @@ export interface MatMulLayout {
   vec4B: boolean;
   /** A third input [cols], added to each row of every product. */
   bias: boolean;
+  /** An input [rows, cols] added to the product (one batch entry only); default none. */
+  residual?: boolean;
 }
 
 /**
@@ -117,7 +119,7 @@ function loadFunction(
  * output [splits, batches, rows, cols] holds the partial sums (the bias in the first split's).
  */
 export function matMulProgram(
-  { tiling, a, b, vec4A, vec4B, bias }: MatMulLayout,
+  { tiling, a, b, vec4A, vec4B, bias, residual = false }: MatMulLayout,
   rows: number,
   cols: number,
   batches: number,
@@ -151,13 +153,13 @@ ${storeBlock(`tile${name}`)}`;
             }
           }`;
   return {
-    variableNames: ['matrixA', 'matrixB', ...(bias ? ['bias'] : [])],
+    variableNames: ['matrixA', 'matrixB', ...(bias ? ['bias'] : []), ...(residual ? ['residual'] : [])],
     outputShape: [splits, batches, rows, cols],
-    shaderKey: `dalle2js_matmul_${rowBlocks}x${colBlocks}_${a}_${b}_${vec4A}_${vec4B}_${bias}`,
+    shaderKey: `dalle2js_matmul_${rowBlocks}x${colBlocks}_${a}_${b}_${vec4A}_${vec4B}_${bias}_${residual}`,
     dispatchLayout: { x: [0, 1, 2, 3] },
     dispatch: [...tileCounts(rows, cols, tiling), batches * splits],
     workgroupSize: [THREADS_PER_SIDE, THREADS_PER_SIDE, 1],
-    variableComponents: [vec4A ? 4 : 1, vec4B ? 4 : 1, ...(bias ? [1] : [])],
+    variableComponents: [vec4A ? 4 : 1, vec4B ? 4 : 1, ...(bias ? [1] : []), ...(residual ? [1] : [])],
     uniforms: MATMUL_UNIFORMS,
     getUserCode: () => `
       var<workgroup> tileA : array<array<vec4<f32>, ${sharedRowVec4s(rowBlocks, a)}>, ${TILE_INNER}>;
@@ -169,6 +171,7 @@ ${splitGemmMain({
   tiling,
   batched: true,
   bias,
+  residual,
   setup: aBlocks + bBlocks === 0 ? '' : blockRoles(aBlocks, bBlocks),
   load: `
           let k0 = step * ${TILE_INNER};

@@ -183,6 +183,11 @@ export interface SplitGemmParts {
    */
   bias?: boolean;
   /**
+   * A residual: the input `residual` [rows, cols] (unbatched products only), added once, by the
+   * first split, as the bias is.
+   */
+  residual?: boolean;
+  /**
    * WGSL for where the product of `split` and `batch` starts in the output, and the distance
    * between its rows; by default contiguous partial sums (see `batched`).
    */
@@ -203,8 +208,11 @@ export function splitGemmMain({
   bStride,
   batched = false,
   bias = false,
+  residual = false,
   store,
 }: SplitGemmParts): string {
+  const addends = [bias ? 'bias[col]' : '', residual ? 'residual[row * uniforms.cols + col]' : ''];
+  const addend = addends.filter((term) => term !== '').join(' + ');
   const product = batched ? '(split * uniforms.batches + batch)' : 'split';
   const { offset, rowStride } = store ?? {
     offset: `${product} * uniforms.rows * uniforms.cols`,
@@ -230,7 +238,7 @@ ${storeSums(
   'uniforms.cols',
   offset,
   rowStride,
-  bias ? 'select(0.0, bias[col], split == 0)' : undefined,
+  addend === '' ? undefined : `select(0.0, ${addend}, split == 0)`,
 )}
       }`;
 }
