@@ -14,15 +14,7 @@
 //   kernels: the webgpu measurements of `pnpm bench kernels`, each of our kernels against tfjs')
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import {
-  AdamW,
-  clipCoefficient,
-  EMA,
-  selectBackend,
-  setWebGpuKernels,
-  TorchGenerator,
-  trainStep,
-} from '@dalle2js/core';
+import { AdamW, selectBackend, setWebGpuKernels, TorchGenerator, trainStep } from '@dalle2js/core';
 import { Dalle2, Decoder } from '@dalle2js/dalle2';
 import { DDIMScheduler, sample } from '@dalle2js/diffusion';
 import { DiffusionPrior, priorPreset } from '@dalle2js/prior';
@@ -32,6 +24,7 @@ import { PROMPTS, seedCLIP } from '../src/bench-models.ts';
 import { countUNetFlops } from '../src/count-unet-flops.ts';
 import { measureEnqueue } from '../src/enqueue-overhead.ts';
 import { kernelsSuite } from '../src/kernels-suite.ts';
+import { overheadSteps } from '../src/overhead-steps.ts';
 import { webgpuAdapterInfo } from '../src/webgpu-adapter.ts';
 
 const MEASUREMENTS = [
@@ -233,9 +226,7 @@ async function unetMeasurements(config, report, save) {
  * to finish, the GPU is waiting on tfjs and Dawn.
  */
 async function overheadMeasurement(unet, x, timesteps, imageEmbed, loss, optimizer, report) {
-  const first = tf.slice(x, [0, 0, 0, 0], [1, -1, -1, -1]);
-  const cond = tf.slice(imageEmbed, [0, 0], [1, -1]);
-  const ema = new EMA(unet, { decay: 0.999 });
+  const steps = overheadSteps(unet, { x, timesteps, imageEmbed, loss, optimizer, guidance });
   report.overhead = {
     note: 'enqueueMs: until the call returns, nothing awaited; totalMs: until its results are read back; medians',
   };
@@ -246,25 +237,10 @@ async function overheadMeasurement(unet, x, timesteps, imageEmbed, loss, optimiz
     ]) {
       setWebGpuKernels(choice);
       try {
-        const gradients = () => {
-          const { value, grads } = tf.variableGrads(loss, unet.trainableVariables());
-          return [value, ...Object.values(grads)];
-        };
-        const guidedStep = () => [
-          unet.forwardWithGuidance(first, [timesteps[0]], { imageEmbed: cond }, guidance),
-        ];
-        const trainerStep = () => {
-          const { value, grads } = tf.variableGrads(loss, unet.trainableVariables());
-          const { coefficient, totalNorm } = clipCoefficient(grads, 1);
-          optimizer.step(grads, { gradScale: coefficient });
-          ema.update();
-          tf.dispose([...Object.values(grads), coefficient, totalNorm]);
-          return [value];
-        };
         report.overhead[label] = {
-          forwardBackward: await measureEnqueue(gradients, reps),
-          trainerStep: await measureEnqueue(trainerStep, reps),
-          guidedStep: await measureEnqueue(guidedStep, reps),
+          forwardBackward: await measureEnqueue(steps.forwardBackward, reps),
+          trainerStep: await measureEnqueue(steps.trainerStep, reps),
+          guidedStep: await measureEnqueue(steps.guidedStep, reps),
         };
         console.error(`overhead, ${label}: ${JSON.stringify(report.overhead[label])}`);
       } finally {
@@ -272,8 +248,7 @@ async function overheadMeasurement(unet, x, timesteps, imageEmbed, loss, optimiz
       }
     }
   } finally {
-    ema.dispose();
-    tf.dispose([first, cond]);
+    steps.dispose();
   }
 }
 
