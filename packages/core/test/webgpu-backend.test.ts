@@ -394,6 +394,45 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
     );
 
     test.each([
+      { label: 'with a bias, 3-d input', bias: true, x: [2, 13, 40] },
+      { label: 'without a bias, 2-d input', bias: false, x: [26, 40] },
+    ])(
+      'Linear agrees with the plain ops on cpu, with its gradients, in fewer tfjs kernels: $label',
+      async ({ bias, x: xShape }) => {
+        await selectBackend('cpu');
+        const layer = new Linear(40, 24, { bias, rng: new TorchGenerator(6) });
+        const yShape = [...xShape.slice(0, -1), 24];
+        const x = randn(xShape);
+        const upstream = randn(yShape);
+        const params = [layer.weight, ...(layer.bias ? [layer.bias] : [])];
+        const step = (input: tf.Tensor, r: tf.Tensor) => {
+          const { value, grads } = tf.variableGrads(
+            () => tf.sum(tf.mul(layer.apply(input), r)) as tf.Scalar,
+            params,
+          );
+          const inputGrad = tf.grad((z: tf.Tensor) => tf.sum(tf.mul(layer.apply(z), r)))(input);
+          return [layer.apply(input), value, inputGrad, ...params.map((p) => grads[p.name]!)];
+        };
+        try {
+          await expectAgreement(() => step(tf.tensor(x.values, xShape), tf.tensor(upstream.values, yShape)));
+          await selectBackend('webgpu');
+          const input = tf.tensor(x.values, xShape);
+          const r = tf.tensor(upstream.values, yShape);
+          const kernels = (await tf.profile(() => tf.dispose(step(input, r)))).kernels.map((k) => k.name);
+          expect(kernels.includes('Dalle2jsLinear')).toBe(ours);
+          setWebGpuKernels('none');
+          const tfjsKernels = (await tf.profile(() => tf.dispose(step(input, r)))).kernels.map((k) => k.name);
+          setWebGpuKernels(ours ? 'all' : 'none');
+          if (ours) expect(kernels.length).toBeLessThan(tfjsKernels.length);
+          await expectNoLeaksOnWebgpu(() => step(input, r));
+          tf.dispose([input, r]);
+        } finally {
+          layer.dispose();
+        }
+      },
+    );
+
+    test.each([
       { shape: [2, 6, 5, 32], groups: 8 },
       { shape: [1, 16, 16, 64], groups: 32 },
       { shape: [3, 3, 3, 10], groups: 1 },

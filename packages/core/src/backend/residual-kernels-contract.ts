@@ -1,5 +1,5 @@
-// A layer's output plus a residual in one kernel: a U-Net's ResNet blocks end in conv2 + skip, its
-// attention blocks in out_proj + tokens. Registered for webgpu only; elsewhere the layers add.
+// A conv's output plus a residual in one kernel: a U-Net's ResNet blocks end in conv2 + skip.
+// Registered for webgpu only; elsewhere the layer adds. (A linear layer's residual: LINEAR_KERNEL.)
 
 /**
  * conv2d(x, filter) + bias + residual: inputs x [B, H, W, in], filter [kh, kw, in, out], bias
@@ -7,6 +7,3 @@
  * dilation).
  */
 export const CONV2D_RESIDUAL_KERNEL = 'Dalle2jsConv2dResidual';
-
-/** a b + bias + residual: inputs a [rows, in], b [in, out], bias [out], residual [rows, out], float32. */
-export const LINEAR_RESIDUAL_KERNEL = 'Dalle2jsLinearResidual';

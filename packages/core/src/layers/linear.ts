@@ -3,7 +3,7 @@ import { Module } from '../nn/module.js';
 import type { Rng } from '../random/rng.js';
 import { assertLastDim, assertPositiveInteger } from './check-shape.js';
 import { biasBound, kaimingUniformBound, resolveRng, uniformInit } from './init.js';
-import { linearResidualAvailable, linearWithResidual } from './linear-residual.js';
+import { linearKernelAvailable, linearThroughKernel } from './linear-kernel.js';
 
 export interface LinearApplyOptions {
   /**
@@ -57,10 +57,13 @@ export class Linear extends Module {
       );
     }
     return tf.tidy(() => {
-      const flat = tf.reshape(x, [-1, this.inFeatures]); // [N, in]
-      if (residual !== undefined && this.bias !== undefined && fusesResidual(flat, residual)) {
-        const rows = tf.reshape(residual, [-1, this.outFeatures]);
-        return tf.reshape(linearWithResidual(flat, this.weight, this.bias, rows), outShape);
+      // Reshapes only where the rank is not 2: each is a kernel, with its gradient another.
+      const flat = x.rank === 2 ? x : tf.reshape(x, [-1, this.inFeatures]); // [N, in]
+      if (throughKernel(flat, residual)) {
+        const rows =
+          residual && residual.rank !== 2 ? tf.reshape(residual, [-1, this.outFeatures]) : residual;
+        const y = linearThroughKernel(flat, this.weight, this.bias, rows);
+        return x.rank === 2 ? y : tf.reshape(y, outShape);
       }
       // [N, out]; with the bias added in one kernel (the backends' _FusedMatMul), not a matMul and an add.
       const y =
@@ -73,6 +76,7 @@ export class Linear extends Module {
   }
 }
 
-function fusesResidual(x: tf.Tensor, residual: tf.Tensor): boolean {
-  return x.dtype === 'float32' && residual.dtype === 'float32' && linearResidualAvailable();
+/** Whether the layer runs as one kernel of ours (webgpu): float32 operands, the kernel there. */
+function throughKernel(x: tf.Tensor, residual: tf.Tensor | undefined): boolean {
+  return x.dtype === 'float32' && (residual?.dtype ?? 'float32') === 'float32' && linearKernelAvailable();
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { LINEAR_KERNEL } from '../linear-kernel-contract.js';
 import { overrideKernel, registerOwnKernels } from '../override-kernel.js';
-import { LINEAR_RESIDUAL_KERNEL } from '../residual-kernels-contract.js';
 import { TILE_INNER } from './conv-gemm.js';
 import { type Contiguous, type MatMulLayout, matMulProgram, matMulTiling } from './matmul-program.js';
 import { sumSplits } from './split-sum.js';
@@ -39,30 +39,23 @@ export function overrideBatchMatMulOnWebGpu(): void {
 }
 
 /**
- * LINEAR_RESIDUAL_KERNEL: a b + bias + residual in one program (with its split sums) where our
- * matMul applies; else our or tfjs' fused matMul, then an add. Safe to call again.
+ * LINEAR_KERNEL: a b (+ bias) (+ residual) as one program (with its split sums) where our matMul
+ * applies; else tfjs' (fused) matMul, then an add. Safe to call again.
  */
-export function registerLinearResidualOnWebGpu(): void {
+export function registerLinearOnWebGpu(): void {
   registerOwnKernels('webgpu', {
-    [LINEAR_RESIDUAL_KERNEL]: ({ inputs, backend }) => {
+    [LINEAR_KERNEL]: ({ inputs, backend }) => {
       const gpu = backend as WebGpuBackend;
-      const { a, b, bias, residual } = inputs as Record<string, tf.TensorInfo>;
-      const plan = webGpuKernelEnabled('matMul')
-        ? planMatMul(a!, b!, { transposeA: false, transposeB: false }, bias)
-        : null;
+      const { a, b, bias, residual } = inputs as Record<string, tf.TensorInfo | undefined>;
+      const attrs = { transposeA: false, transposeB: false };
+      const plan = webGpuKernelEnabled('matMul') ? planMatMul(a!, b!, attrs, bias) : null;
       if (plan && plan.batches === 1) return batchMatMul(gpu, a!, b!, bias, plan, residual);
-      const product = runWebGpuKernel(
-        tf._FusedMatMul,
-        gpu,
-        { a: a!, b: b!, bias: bias! },
-        {
-          transposeA: false,
-          transposeB: false,
-          activation: 'linear',
-        },
-      );
+      const product = bias
+        ? runWebGpuKernel(tf._FusedMatMul, gpu, { a: a!, b: b!, bias }, { ...attrs, activation: 'linear' })
+        : runWebGpuKernel(tf.BatchMatMul, gpu, { a: a!, b: b! }, attrs);
+      if (!residual) return product;
       try {
-        return runWebGpuKernel(tf.Add, gpu, { a: product, b: residual! }, {});
+        return runWebGpuKernel(tf.Add, gpu, { a: product, b: residual }, {});
       } finally {
         gpu.disposeData(product.dataId);
       }

@@ -1,5 +1,5 @@
 import { registerAttentionOnWebGpu } from './attention-webgpu.js';
-import { overrideBatchMatMulOnWebGpu, registerLinearResidualOnWebGpu } from './batch-matmul-webgpu.js';
+import { overrideBatchMatMulOnWebGpu, registerLinearOnWebGpu } from './batch-matmul-webgpu.js';
 import { overrideConv2dFilterGradOnWebGpu } from './conv2d-filter-grad-webgpu.js';
 import { overrideConv2dInputGradOnWebGpu } from './conv2d-input-grad-webgpu.js';
 import { overrideConv2dOnWebGpu } from './conv2d-webgpu.js';
@@ -11,7 +11,7 @@ import { registerScaledSoftmaxOnWebGpu } from './scaled-softmax-webgpu.js';
 
 /**
  * Our webgpu kernels: GroupNorm's, attention's, the scaled softmax, the heads matMul, the
- * optimizer's and the conv2d and linear layers with a residual (by their own names, so any time)
+ * optimizer's, a linear layer's and a conv2d with a residual (by their own names, so any time)
  * and conv2d with its filter and input gradients, BatchMatMul and Sum (replacing
  * tfjs-backend-webgpu's, so only once that package has registered its kernels: call again after
  * importing it). Safe to call again.
@@ -26,6 +26,6 @@ export function registerWebGpuKernels(): void {
   overrideConv2dFilterGradOnWebGpu();
   overrideConv2dInputGradOnWebGpu();
   overrideBatchMatMulOnWebGpu();
-  registerLinearResidualOnWebGpu();
+  registerLinearOnWebGpu();
   overrideLeadingSumOnWebGpu();
 }
