@@ -25,6 +25,7 @@ import { countUNetFlops } from '../src/count-unet-flops.ts';
 import { measureEnqueue } from '../src/enqueue-overhead.ts';
 import { kernelsSuite } from '../src/kernels-suite.ts';
 import { overheadSteps } from '../src/overhead-steps.ts';
+import { unetInputs } from '../src/unet-inputs.ts';
 import { webgpuAdapterInfo } from '../src/webgpu-adapter.ts';
 
 const MEASUREMENTS = [
@@ -105,11 +106,8 @@ const round = (x) => Math.round(x * 1000) / 1000;
 async function unetMeasurements(config, report, save) {
   const rng = new TorchGenerator(0);
   const unet = new UNet(config, { rng });
-  const x = rng.randnTensor([batch, size, size, unet.config.channels]);
-  const noise = rng.randnTensor(x.shape);
-  const imageEmbed = rng.randnTensor([batch, unet.config.imageEmbedDim]);
-  const timesteps = Array.from({ length: batch }, (_, i) => 100 + 200 * i);
-  const loss = () => tf.mean(tf.square(tf.sub(unet.apply(x, timesteps, { imageEmbed }), noise)));
+  const inputs = unetInputs(unet, rng, batch, size);
+  const { x, imageEmbed, timesteps, loss } = inputs;
   const fwd = forwardFlops(config, batch, size);
   const label = `U-Net ${args.preset} ${size}px batch ${batch}`;
   const optimizer = new AdamW(unet, { lr: 1e-4 });
@@ -200,7 +198,7 @@ async function unetMeasurements(config, report, save) {
       save();
     }
     if (only.has('overhead')) {
-      await overheadMeasurement(unet, x, timesteps, imageEmbed, loss, optimizer, report);
+      await overheadMeasurement(unet, inputs, optimizer, report);
       save();
     }
     // Sampling on tfjs' own kernels: the baseline of ours for generate.
@@ -214,7 +212,7 @@ async function unetMeasurements(config, report, save) {
     }
   } finally {
     optimizer.dispose();
-    tf.dispose([x, noise, imageEmbed]);
+    inputs.dispose();
     unet.dispose();
   }
 }
@@ -225,8 +223,8 @@ async function unetMeasurements(config, report, save) {
  * (2 rows), with our kernels and with tfjs' own: where the call takes about as long to return as
  * to finish, the GPU is waiting on tfjs and Dawn.
  */
-async function overheadMeasurement(unet, x, timesteps, imageEmbed, loss, optimizer, report) {
-  const steps = overheadSteps(unet, { x, timesteps, imageEmbed, loss, optimizer, guidance });
+async function overheadMeasurement(unet, inputs, optimizer, report) {
+  const steps = overheadSteps(unet, { ...inputs, optimizer, guidance });
   report.overhead = {
     note: 'enqueueMs: until the call returns, nothing awaited; totalMs: until its results are read back; medians',
   };

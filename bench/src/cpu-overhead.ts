@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AdamW, selectBackend, setWebGpuKernels, TorchGenerator } from '@dalle2js/core';
 import { UNet, unetPreset } from '@dalle2js/unet';
-import * as tf from '@tensorflow/tfjs-core';
 import { type EnqueueOverhead, measureEnqueue } from './enqueue-overhead.js';
 import { machineInfo, packageVersions } from './machine-info.js';
 import { overheadSteps } from './overhead-steps.js';
+import { unetInputs } from './unet-inputs.js';
 
 const USAGE = `Usage: pnpm bench:overhead [--dim 16] [--batch 1] [--size 16] [--reps 9] [--out FILE]
 The seed preset's U-Net layout at width --dim, with min(32, dim) norm groups and heads of
@@ -106,13 +106,9 @@ async function measureKernels(
     attentionHeadDim: Math.min(64, 2 * dim),
   };
   const unet = new UNet(config, { rng });
-  const x = rng.randnTensor([batch, size, size, unet.config.channels]);
-  const noise = rng.randnTensor(x.shape);
-  const imageEmbed = rng.randnTensor([batch, unet.config.imageEmbedDim]);
-  const timesteps = Array.from({ length: batch }, (_, i) => 100 + 200 * i);
-  const loss = () => tf.mean(tf.square(tf.sub(unet.apply(x, timesteps, { imageEmbed }), noise))) as tf.Scalar;
+  const inputs = unetInputs(unet, rng, batch, size);
   const optimizer = new AdamW(unet, { lr: 1e-4 });
-  const steps = overheadSteps(unet, { x, timesteps, imageEmbed, loss, optimizer, guidance: 3 });
+  const steps = overheadSteps(unet, { ...inputs, optimizer, guidance: 3 });
   const results = {} as StepResults;
   try {
     for (const step of STEPS) {
@@ -122,7 +118,7 @@ async function measureKernels(
   } finally {
     steps.dispose();
     optimizer.dispose();
-    tf.dispose([x, noise, imageEmbed]);
+    inputs.dispose();
     unet.dispose();
   }
   return results;

@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { defaultModelUNetConfig } from './bench-models.js';
 import { countUNetFlops } from './count-unet-flops.js';
 import type { BenchBackend, MeasurementSpec, Prepared, Suite } from './suite.js';
+import { unetInputs } from './unet-inputs.js';
 
 interface UNetCase {
   preset: UNetPresetName;
@@ -22,10 +23,8 @@ interface UNetCase {
 function prepareUNet({ preset, overrides, batch, size }: UNetCase, train: boolean): Prepared {
   const generator = new TorchGenerator(0);
   const unet = new UNet(unetPreset(preset, overrides), { rng: generator });
-  const x = generator.randnTensor([batch, size, size, 3]);
-  const noise = generator.randnTensor([batch, size, size, 3]);
-  const imageEmbed = generator.randnTensor([batch, unet.config.imageEmbedDim]);
-  const timesteps = Array.from({ length: batch }, (_, i) => 100 + 200 * i);
+  const inputs = unetInputs(unet, generator, batch, size);
+  const { x, timesteps, imageEmbed } = inputs;
   const variables = unet.trainableVariables();
   const forward = async () => {
     const y = unet.apply(x, timesteps, { imageEmbed });
@@ -34,10 +33,7 @@ function prepareUNet({ preset, overrides, batch, size }: UNetCase, train: boolea
   };
   // Forward and backward: the gradient of the epsilon loss for every parameter, no optimizer step.
   const trainStep = async () => {
-    const { value, grads } = tf.variableGrads(
-      () => tf.mean(tf.square(tf.sub(unet.apply(x, timesteps, { imageEmbed }), noise))) as tf.Scalar,
-      variables,
-    );
+    const { value, grads } = tf.variableGrads(inputs.loss, variables);
     const all = [value, ...Object.values(grads)];
     await Promise.all(all.map((t) => t.data()));
     tf.dispose(all);
@@ -46,7 +42,7 @@ function prepareUNet({ preset, overrides, batch, size }: UNetCase, train: boolea
     step: train ? trainStep : forward,
     dispose: () => {
       unet.dispose();
-      tf.dispose([x, noise, imageEmbed]);
+      inputs.dispose();
     },
   };
 }
