@@ -6,7 +6,9 @@ import { fusedAttentionAvailable } from '../src/layers/fused-attention.js';
 import { Conv2d, GroupNorm, LayerNorm, Linear, MultiheadAttention } from '../src/layers/index.js';
 import { TorchGenerator } from '../src/random/index.js';
 import {
+  AGREEMENT_TOLERANCE,
   countDispatches,
+  difference,
   expectAgreement,
   expectNoLeaksOnWebgpu,
   webgpuSkipReason,
@@ -104,6 +106,57 @@ describe.skipIf(skipReason !== null)(`webgpu vs cpu${skipReason ? ` (skipped: ${
       });
     } finally {
       conv.dispose();
+    }
+  });
+
+  test('the residual and linear kernels, called with our conv and matMul switched off, fall back to tfjs kernels and an add', async () => {
+    await selectBackend('webgpu');
+    const t = (shape: number[]) => {
+      const r = randn(shape);
+      return tf.tensor(r.values, shape);
+    };
+    const [x, filter, bias, residual] = [t([2, 6, 5, 8]), t([3, 3, 8, 12]), t([12]), t([2, 6, 5, 12])];
+    const [a, b, rowBias, rows] = [t([9, 8]), t([8, 12]), t([12]), t([9, 12])];
+    const convAttrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+    const read = async (outputs: tf.Tensor[]) => {
+      const values = await Promise.all(outputs.map((o) => o.data()));
+      tf.dispose(outputs);
+      return values;
+    };
+    const kernels = () =>
+      read([
+        tf
+          .engine()
+          .runKernel('Dalle2jsConv2dResidual', { x, filter, bias, residual }, convAttrs) as tf.Tensor,
+        tf.engine().runKernel('Dalle2jsLinear', { a, b, bias: rowBias, residual: rows }) as tf.Tensor,
+      ]);
+    const expected = await read(
+      tf.tidy(() => [
+        tf.add(
+          tf.fused.conv2d({
+            x: x as tf.Tensor4D,
+            filter: filter as tf.Tensor4D,
+            strides: 1,
+            pad: 'same',
+            bias,
+          }),
+          residual,
+        ),
+        tf.add(tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, bias: rowBias }), rows),
+      ]),
+    );
+    const ours = await kernels();
+    setWebGpuKernels({ conv2d: false, matMul: false });
+    try {
+      const fallback = await kernels();
+      for (const [i, actual] of [...ours, ...fallback].entries()) {
+        expect(difference(actual, expected[i % 2]!).relative, `output ${i}`).toBeLessThan(
+          AGREEMENT_TOLERANCE,
+        );
+      }
+    } finally {
+      setWebGpuKernels('default');
+      tf.dispose([x, filter, bias, residual, a, b, rowBias, rows]);
     }
   });
 

@@ -6,7 +6,7 @@ import { type Contiguous, type MatMulLayout, matMulProgram, matMulTiling } from 
 import { sumSplits } from './split-sum.js';
 import { splitInner, tileCounts } from './tiled-gemm.js';
 import { webGpuKernelEnabled } from './webgpu-kernels-switch.js';
-import { intUniforms, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
+import { addResidual, intUniforms, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
 
 interface MatMulAttrs {
   transposeA: boolean;
@@ -53,12 +53,7 @@ export function registerLinearOnWebGpu(): void {
       const product = bias
         ? runWebGpuKernel(tf._FusedMatMul, gpu, { a: a!, b: b!, bias }, { ...attrs, activation: 'linear' })
         : runWebGpuKernel(tf.BatchMatMul, gpu, { a: a!, b: b! }, attrs);
-      if (!residual) return product;
-      try {
-        return runWebGpuKernel(tf.Add, gpu, { a: product, b: residual }, {});
-      } finally {
-        gpu.disposeData(product.dataId);
-      }
+      return residual ? addResidual(gpu, product, residual) : product;
     },
   });
 }

@@ -5,7 +5,7 @@ import { runConvGemm } from './conv-gemm.js';
 import { type ConvAttrs, convInfo, overrideConvOnWebGpu } from './conv-kernel.js';
 import { conv2dProgram, conv2dTiling } from './conv2d-program.js';
 import { webGpuKernelEnabled } from './webgpu-kernels-switch.js';
-import { runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
+import { addResidual, runWebGpuKernel, type WebGpuBackend } from './webgpu-program.js';
 
 /** The attributes of FusedConv2D that decide whether ours applies. */
 interface FusedConvAttrs extends ConvAttrs {
@@ -40,11 +40,7 @@ export function overrideConv2dOnWebGpu(): void {
       const convAttrs = attrs as unknown as ConvAttrs;
       if (webGpuKernelEnabled('conv2d')) return conv2d(gpu, x!, filter!, bias, convAttrs, residual);
       const y = runWebGpuKernel(tf.FusedConv2D, gpu, { x: x!, filter: filter!, bias: bias! }, attrs!);
-      try {
-        return runWebGpuKernel(tf.Add, gpu, { a: y, b: residual! }, {});
-      } finally {
-        gpu.disposeData(y.dataId);
-      }
+      return addResidual(gpu, y, residual!);
     },
   });
 }

@@ -90,6 +90,19 @@ export function runWebGpuKernel(
   return kernel.kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend, attrs }) as tf.TensorInfo;
 }
 
+/** `result` + `residual` through tfjs' Add, disposing `result`: where a kernel of ours cannot add it as it stores. */
+export function addResidual(
+  gpu: WebGpuBackend,
+  result: tf.TensorInfo,
+  residual: tf.TensorInfo,
+): tf.TensorInfo {
+  try {
+    return runWebGpuKernel(tf.Add, gpu, { a: result, b: residual }, {});
+  } finally {
+    gpu.disposeData(result.dataId);
+  }
+}
+
 /** `size` entries of `x` from `begin` (per axis), as a tensor of `shape`; the caller disposes it. */
 export function slicePart(
   gpu: WebGpuBackend,
